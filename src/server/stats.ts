@@ -1,0 +1,56 @@
+/**
+ * /v2/stats/self and /v2/stats/leader bodies (spec §8, with the §17 decisions: member ids,
+ * `state` leader/follower, `name` kept and `id` added). Times come from the member's clock.
+ */
+import { goDurationString, goRfc3339Nano } from './go-format.js';
+
+export interface SelfStatsInput {
+  readonly name: string;
+  readonly id: string;
+  readonly isLeader: boolean;
+  readonly startTimeMs: number;
+  /** Null while no leader is known. */
+  readonly leaderId: string | null;
+  /** Wall time this member first saw the current leader. */
+  readonly leaderSinceMs: number;
+  readonly nowMs: number;
+  readonly recvAppendRequestCnt: number;
+  readonly sendAppendRequestCnt: number;
+}
+
+export interface SelfStatsJson {
+  name: string;
+  id: string;
+  state: 'leader' | 'follower';
+  startTime: string;
+  leaderInfo: { leader: string; uptime: string; startTime: string };
+  recvAppendRequestCnt: number;
+  sendAppendRequestCnt: number;
+}
+
+export function selfStatsJson(input: SelfStatsInput): SelfStatsJson {
+  const uptimeMs = input.leaderId === null ? 0 : Math.max(0, input.nowMs - input.leaderSinceMs);
+  return {
+    name: input.name,
+    id: input.id,
+    state: input.isLeader ? 'leader' : 'follower',
+    startTime: goRfc3339Nano(input.startTimeMs),
+    leaderInfo: {
+      leader: input.leaderId ?? '',
+      uptime: goDurationString(Math.round(uptimeMs * 1_000_000)),
+      startTime: goRfc3339Nano(input.leaderId === null ? input.startTimeMs : input.leaderSinceMs),
+    },
+    recvAppendRequestCnt: input.recvAppendRequestCnt,
+    sendAppendRequestCnt: input.sendAppendRequestCnt,
+  };
+}
+
+export interface LeaderStatsJson {
+  leader: string;
+  followers: Record<string, never>;
+}
+
+/** A member of one has no followers to report latencies for. */
+export function leaderStatsJson(leaderId: string): LeaderStatsJson {
+  return { leader: leaderId, followers: {} };
+}

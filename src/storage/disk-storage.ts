@@ -113,7 +113,7 @@ export class DiskStorage implements Storage {
       await wal.saveSnapshotMarker({ index, term, kind: 'applied' });
     }
     const replayed = replay.hardState ?? EMPTY_HARD_STATE;
-    const hardState = { ...replayed, commit: Math.max(replayed.commit, index) };
+    const hardState = { term: replayed.term, vote: replayed.vote, commit: Math.max(replayed.commit, index) };
     const opened = { existed: replay.existed, metadata: replay.metadata, repairedTail: replay.repairedTail, skippedSnapshots: chosen.skipped };
     const retained = files.filter((f) => f.index <= index);
     return new DiskStorage(wal, snapshots, config, opened, chosen.snapshot, entries, hardState, retained);
@@ -189,7 +189,9 @@ export class DiskStorage implements Storage {
     assert(index > this.snap.metadata.index, () => `applySnapshot ${index} is not newer than ${this.snap.metadata.index}`);
     this.snap = snapshot;
     this.ents = [dummyEntry(index, term)];
-    if (this.hardStateValue.commit < index) this.hardStateValue = { ...this.hardStateValue, commit: index };
+    if (this.hardStateValue.commit < index) {
+      this.hardStateValue = { term: this.hardStateValue.term, vote: this.hardStateValue.vote, commit: index };
+    }
     const persist = this.persistSnapshot(snapshot, 'applied');
     const barrier = persist.finally(() => {
       if (this.snapshotBarrier === barrier) this.snapshotBarrier = undefined;

@@ -167,7 +167,7 @@ function decodePayload(type: number, payload: Buffer): WalRecord | undefined {
     case RecordType.HardState: {
       if (payload.length < HARD_STATE_FIXED_BYTES) return undefined;
       const vote = payload.toString('utf8', HARD_STATE_FIXED_BYTES);
-      return { type, hardState: { term: readU64(payload, 0), commit: readU64(payload, 8), vote } };
+      return { type, hardState: { term: readU64(payload, 0), vote, commit: readU64(payload, 8) } };
     }
     case RecordType.SnapshotMarker: {
       if (payload.length !== MARKER_BYTES) return undefined;

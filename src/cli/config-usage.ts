@@ -19,8 +19,10 @@ const SECTION_TITLES: ReadonlyArray<readonly [UsageSection, string]> = [
 
 const HELP_COLUMN = 34;
 
+/** 2.x/3.4 names are shown with two dashes, as their documentation writes them; both work. */
 function flagColumn(spec: OptionSpec): string {
-  const names = [...spec.synonyms, spec.name].map((name) => `-${name}`).join(' ');
+  const dashes = spec.section === 'v2names' || spec.section === 'ignored' ? '--' : '-';
+  const names = [...spec.synonyms, spec.name].map((name) => `${dashes}${name}`).join(' ');
   return spec.valueHint === '' ? names : `${names}=${spec.valueHint}`;
 }
 

@@ -293,11 +293,18 @@ export class Member implements ClientPortMember {
     if (rd.softState !== undefined) this.onSoftState(rd.softState);
     // Only a leader sends snapshots; a member of one never receives one (the cluster issue adds install).
     assert(rd.snapshot === undefined, 'a member of one cannot be sent a snapshot');
-    await this.durableLog.save(rd.hardState, rd.entries, rd.mustSync);
+    const persisted = this.durableLog.save(rd.hardState, rd.entries, rd.mustSync);
+    try {
+      // Committed entries were persisted by an earlier Ready (the core hands an entry out to
+      // apply only after the advance() that made it durable), so applying them need not wait
+      // for this Ready's fsync: their writers are answered while the next batch syncs.
+      for (const entry of rd.committedEntries) this.applyEntry(entry);
+    } finally {
+      await persisted;
+    }
     if (rd.hardState !== undefined) this.hardState = rd.hardState;
     // A member of one has nobody to send to; the cluster issue adds the transport here.
     assert(rd.messages.every((m) => m.to === this.self.id), () => `no transport for messages to ${rd.messages.map((m) => m.to).join(',')}`);
-    for (const entry of rd.committedEntries) this.applyEntry(entry);
     this.pendingReads.push(...rd.readStates);
     this.raft.advance(rd);
     this.answerReads();

@@ -35,6 +35,7 @@ function newRaft(id: NodeId, voters: readonly NodeId[], overrides: Partial<RaftC
 }
 
 function takeMessages(r: Raft): Message[] {
+  r.flushBroadcast(); // what RawNode.ready() does
   const msgs = r.msgs;
   r.msgs = [];
   return msgs;
@@ -659,14 +660,29 @@ test('§8 a new leader appends a no-op entry of its term at the start of its ter
   assert.deepEqual(r.raftLog.unstableEntries().map((e) => [e.term, e.index, e.data.byteLength]), [[2, 3, 0]]);
 });
 
-test('§5.3 (etcd flow control) pipelined appends are bounded by maxInflightMsgs; many proposals batch into one append', () => {
+test('§5.3 (etcd flow control) pipelined appends are bounded by maxInflightMsgs', () => {
   const r = newRaft('1', ['1', '2'], { maxInflightMsgs: 2 });
   electLeader(r);
   r.step(msg('MsgAppResp', '2', '1', 1, { index: 1 }));
   takeMessages(r);
-  for (let i = 0; i < 5; i++) r.step(msg('MsgProp', '1', '1', 0, { entries: [entry(0, 0, `p${i}`)] }));
-  assert.equal(takeMessages(r).length, 2, 'two appends in flight, the rest wait');
+  const sent: Message[] = [];
+  for (let i = 0; i < 5; i++) {
+    r.step(msg('MsgProp', '1', '1', 0, { entries: [entry(0, 0, `p${i}`)] }));
+    sent.push(...takeMessages(r)); // one driver turn per proposal
+  }
+  assert.deepEqual(sent.map((m) => m.entries.map((e) => e.index)), [[2], [3]], 'two appends in flight, the rest wait');
   r.step(msg('MsgAppResp', '2', '1', 1, { index: 3 }));
-  const batched = takeMessages(r).filter((m) => m.type === 'MsgApp');
-  assert.deepEqual(batched.map((m) => m.entries.map((e) => e.index)), [[4, 5, 6]]);
+  const resumed = takeMessages(r).filter((m) => m.type === 'MsgApp');
+  assert.deepEqual(resumed.map((m) => m.entries.map((e) => e.index)), [[4, 5, 6]]);
+});
+
+test('§5.3 (etcd batching) proposals of one driver turn reach each follower in a single append', () => {
+  const r = newRaft('1', ['1', '2', '3']);
+  electLeader(r);
+  r.step(msg('MsgAppResp', '2', '1', 1, { index: 1 }));
+  r.step(msg('MsgAppResp', '3', '1', 1, { index: 1 }));
+  takeMessages(r);
+  for (let i = 0; i < 5; i++) r.step(msg('MsgProp', '1', '1', 0, { entries: [entry(0, 0, `p${i}`)] }));
+  const apps = takeMessages(r);
+  assert.deepEqual(apps.map((m) => [m.type, m.to, m.entries.length]), [['MsgApp', '2', 5], ['MsgApp', '3', 5]]);
 });

@@ -95,6 +95,8 @@ export class Raft {
   private readonly prng: Prng;
   private readonly bugs: RaftTestingBugs;
   private pendingReadIndexMessages: Message[] = [];
+  /** New entries or a new commit index wait to go out in one append per follower (batching). */
+  private broadcastPending = false;
   private tickFn: () => void = () => this.tickElection();
   private handlers: Partial<Record<MessageType, Handler>> = {};
 
@@ -348,7 +350,21 @@ export class Raft {
 
   private onCommitAdvanced(): void {
     this.releasePendingReadIndexMessages();
-    this.bcastAppend();
+    this.broadcastPending = true;
+  }
+
+  hasPendingBroadcast(): boolean {
+    return this.broadcastPending && this.state === 'leader';
+  }
+
+  /**
+   * Sends the appends deferred since the last Ready: every proposal and commit advance of one
+   * driver turn goes out as one MsgApp per follower (RawNode calls this when building a Ready).
+   */
+  flushBroadcast(): void {
+    if (!this.broadcastPending) return;
+    this.broadcastPending = false;
+    if (this.state === 'leader') this.bcastAppend();
   }
 
   // ---------------------------------------------------------------- step
@@ -622,7 +638,7 @@ export class Raft {
     if (this.leadTransferee !== NONE) return 'dropped'; // the transferee is about to take over
     const entries = m.entries.map((e, i) => this.admitConfChange(e, m.entries.slice(0, i)));
     this.appendEntries(entries);
-    this.bcastAppend();
+    this.broadcastPending = true;
     return 'ok';
   }
 

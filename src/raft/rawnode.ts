@@ -143,6 +143,7 @@ export class RawNode {
       r.raftLog.unstable.snapshot !== undefined ||
       r.raftLog.unstable.entries.length > 0 ||
       r.msgs.length > 0 ||
+      r.hasPendingBroadcast() ||
       r.readStates.length > 0 ||
       r.raftLog.hasNextCommittedEntries()
     );
@@ -152,6 +153,7 @@ export class RawNode {
   ready(): Ready {
     assert(!this.awaitingAdvance, 'ready() called again before advance()');
     const r = this.raft;
+    r.flushBroadcast();
     const softState = r.softState();
     const hardState = r.hardState();
     const softChanged = !sameSoftState(softState, this.prevSoftState);

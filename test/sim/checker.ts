@@ -241,10 +241,10 @@ export class SafetyChecker {
   }
 
   /** A ReadIndex answer must cover every write committed before the read was asked. */
-  onReadState(id: NodeId, readIndex: number, commitWhenAsked: number): void {
+  onReadState(id: NodeId, ctx: string, readIndex: number, commitWhenAsked: number): void {
     this.checksRun++;
     if (readIndex < commitWhenAsked) {
-      fail('read-index', `node ${id} got read index ${readIndex} for a read asked when index ${commitWhenAsked} was already committed`);
+      fail('read-index', `node ${id} got read index ${readIndex} for read ${ctx}, asked when index ${commitWhenAsked} was already committed`);
     }
   }
 

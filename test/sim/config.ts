@@ -31,6 +31,8 @@ export interface SimConfig {
   readonly bug?: PlantedBug;
   /** Keep a trace of the run to print when it fails (costs time; on for --seed replays). */
   readonly trace: boolean;
+  /** How many trace lines a failing (or --verbose) replay prints. */
+  readonly traceLines: number;
   /** Check the durability promise of every sent message (off only to show the semantic checkers alone). */
   readonly checkDurability: boolean;
 }
@@ -48,6 +50,7 @@ export function defaultSimConfig(seed: number, overrides: Partial<Omit<SimConfig
     duplicateProbability: 0.03,
     membershipChanges: true,
     trace: false,
+    traceLines: 60,
     checkDurability: true,
     ...overrides,
   };

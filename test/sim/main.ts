@@ -7,7 +7,8 @@
  *   --steps N           steps of the faulty phase
  *   --bug NAME          plant a bug: commit-old-term-by-counting | grant-second-vote-in-term | send-before-persist
  *   --no-durability-check   leave the "nothing promised before fsync" checker out
- *   --verbose           print every seed's summary
+ *   --trace-lines N     how many trace lines a --seed replay prints (default 60)
+ *   --verbose           with --seed: print the trace even when the run passes
  * The last line is always `sim: N seeds, F failures`; the exit status is 1 when F > 0.
  */
 import { randomInt } from 'node:crypto';
@@ -47,6 +48,7 @@ function parseArgs(argv: readonly string[]): Cli {
       case 'steps': options.steps = parseCount(flag, value()); break;
       case 'regressions': cli.regressions = true; break;
       case 'verbose': cli.verbose = true; break;
+      case 'trace-lines': options.traceLines = parseCount(flag, value()); break;
       case 'no-durability-check': options.checkDurability = false; break;
       case 'bug': {
         const name = value() ?? '';
@@ -77,16 +79,18 @@ function checkConfig(config: SimConfig): void {
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 }
 
-function replayOne(seed: number, options: RunOptions): number {
+function replayOne(seed: number, options: RunOptions, verbose: boolean): number {
   const config = configForSeed(seed, { ...options, trace: true });
   checkConfig(config);
   console.log(`sim: seed ${seed}, members ${config.members}, steps ${config.steps}${config.bug === undefined ? '' : `, bug ${config.bug}`}`);
   const result = runSimulation(config);
   console.log(`sim: ${summary(result)}`);
-  if (!result.ok && result.failure !== undefined) {
-    console.log(describeFailure(result, config));
-    console.log(`sim: trace of the last events before the failure:`);
+  if (verbose || !result.ok) {
+    if (result.failure !== undefined) console.log(describeFailure(result, config));
+    console.log(`sim: trace of the last events${result.ok ? '' : ' before the failure'}:`);
     for (const line of result.trace) console.log(`  ${line}`);
+  }
+  if (result.failure !== undefined) {
     const rest = result.failure.message.split('\n').slice(1).join('\n');
     if (rest !== '') console.log(rest);
   }
@@ -137,7 +141,7 @@ function main(argv: readonly string[]): number {
     return 2;
   }
   try {
-    if (cli.seed !== undefined) return replayOne(cli.seed, cli.options);
+    if (cli.seed !== undefined) return replayOne(cli.seed, cli.options, cli.verbose);
     if (cli.regressions) return runRegressions();
     const baseSeed = cli.baseSeed ?? randomInt(0, 2 ** 40);
     return runMany(cli.seeds ?? 0, baseSeed, cli);

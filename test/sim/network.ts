@@ -31,9 +31,11 @@ export class SimNetwork {
   duplicated = 0;
   delivered = 0;
 
+  /** `onLostInFlight` hears of messages lost after being queued (a cut link, a crashed receiver). */
   constructor(
     private readonly prng: Prng,
     readonly faults: NetworkFaults,
+    private readonly onLostInFlight: (m: Message) => void = () => {},
   ) {}
 
   send(message: Message, nowTick: number): SendOutcome {
@@ -101,6 +103,7 @@ export class SimNetwork {
     if (taken === undefined) return undefined;
     if (this.isCut(taken.message.from, taken.message.to)) {
       this.dropped++;
+      this.onLostInFlight(taken.message);
       return this.takeDeliverable(nowTick, canReceive);
     }
     this.delivered++;
@@ -110,6 +113,7 @@ export class SimNetwork {
   /** Forget every message to a node: a crashed node's receive buffers die with it (what it sent is already out). */
   dropMessagesTo(id: NodeId): void {
     const before = this.inFlight.length;
+    for (const f of this.inFlight) if (f.message.to === id) this.onLostInFlight(f.message);
     this.inFlight = this.inFlight.filter((f) => f.message.to !== id);
     this.dropped += before - this.inFlight.length;
   }

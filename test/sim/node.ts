@@ -286,7 +286,8 @@ export class SimNode {
     const ctx = new TextDecoder().decode(requestCtx);
     const pending = this.reads.get(ctx);
     if (pending === undefined || pending.readIndex !== undefined) return; // a duplicate answer
-    this.env.checker.onReadState(this.id, index, pending.commitWhenAskedIndex);
+    this.env.trace.add(this.env.nowTick(), () => `node ${this.id} read state ${ctx} index ${index} (asked at commit ${pending.commitWhenAskedIndex})`);
+    this.env.checker.onReadState(this.id, ctx, index, pending.commitWhenAskedIndex);
     pending.readIndex = index;
   }
 

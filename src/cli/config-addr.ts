@@ -4,6 +4,8 @@
  * drops default ports (`http://h:80` has no port) and accepts paths we must refuse.
  * Each parser takes `fail(reason)`, so the caller's message can name the flag and value.
  */
+import { isIPv6 } from 'node:net';
+
 export type Fail = (reason: string) => never;
 
 export type Scheme = 'http' | 'https';
@@ -15,7 +17,6 @@ export interface HostPort {
 }
 
 const HOST_NAME = /^[A-Za-z0-9._-]+$/;
-const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?$/;
 const PORT = /^[0-9]+$/;
 const MAX_PORT = 65_535;
 
@@ -25,34 +26,35 @@ export function parsePort(text: string, fail: Fail): number {
   return port;
 }
 
-function checkHost(host: string, fail: Fail): void {
-  if (host.includes(':')) {
-    if (!IPV6.test(host)) fail(`"${host}" is not a valid IPv6 address`);
+/** A bracketed host (`[::1]:4001`) must be IPv6; a zone (`%eth0`) is allowed after it. */
+function checkHost(host: string, fail: Fail, bracketed = false): void {
+  if (bracketed || host.includes(':')) {
+    if (!isIPv6(host.replace(/%[A-Za-z0-9._-]+$/, ''))) fail(`"${host}" is not a valid IPv6 address`);
   } else if (!HOST_NAME.test(host)) {
     fail(`"${host}" is not a valid host name or IP address`);
   }
 }
 
 /** Go's net.SplitHostPort: `host:port` or `[v6]:port`; the host may be empty. */
-function splitHostPort(text: string, fail: Fail): { host: string; portText: string } {
+function splitHostPort(text: string, fail: Fail): { host: string; portText: string; bracketed: boolean } {
   if (text.startsWith('[')) {
     const close = text.indexOf(']');
     if (close < 0) fail('missing "]" in address');
     if (text[close + 1] !== ':') fail('address must be host:port');
-    return { host: text.slice(1, close), portText: text.slice(close + 2) };
+    return { host: text.slice(1, close), portText: text.slice(close + 2), bracketed: true };
   }
   const colon = text.lastIndexOf(':');
   if (colon < 0) fail('address must be host:port (missing port)');
   const host = text.slice(0, colon);
   if (host.includes(':')) fail('too many colons in address (write IPv6 addresses as [addr]:port)');
-  return { host, portText: text.slice(colon + 1) };
+  return { host, portText: text.slice(colon + 1), bracketed: false };
 }
 
 /** `host:port` with a non-empty host: what 0.4.6 `-addr` and `-peer-addr` take. */
 export function parseHostPort(text: string, fail: Fail): HostPort {
-  const { host, portText } = splitHostPort(text, fail);
+  const { host, portText, bracketed } = splitHostPort(text, fail);
   if (host === '') fail('address must be host:port (missing host)');
-  checkHost(host, fail);
+  checkHost(host, fail, bracketed);
   return { host, port: parsePort(portText, fail) };
 }
 
@@ -61,16 +63,16 @@ export function parseHostPort(text: string, fail: Fail): HostPort {
  * takes. Without a port the advertised port is used (0.4.6); an empty host is every interface.
  */
 export function parseBindAddr(text: string, defaultPort: number, fail: Fail): HostPort {
-  const hostOnly = (host: string): HostPort => {
+  const hostOnly = (host: string, bracketed: boolean): HostPort => {
     if (host === '') fail('address must be host[:port]');
-    checkHost(host, fail);
+    checkHost(host, fail, bracketed);
     return { host, port: defaultPort };
   };
-  if (text.startsWith('[') && text.endsWith(']')) return hostOnly(text.slice(1, -1));
+  if (text.startsWith('[') && text.endsWith(']')) return hostOnly(text.slice(1, -1), true);
   const colons = text.split(':').length - 1;
-  if (!text.startsWith('[') && colons !== 1) return hostOnly(text);
-  const { host, portText } = splitHostPort(text, fail);
-  if (host !== '') checkHost(host, fail);
+  if (!text.startsWith('[') && colons !== 1) return hostOnly(text, false);
+  const { host, portText, bracketed } = splitHostPort(text, fail);
+  if (host !== '') checkHost(host, fail, bracketed);
   return { host, port: parsePort(portText, fail) };
 }
 

@@ -26,10 +26,31 @@ function flagColumn(spec: OptionSpec): string {
   return spec.valueHint === '' ? names : `${names}=${spec.valueHint}`;
 }
 
+const LINE_WIDTH = 100;
+
+/** Splits help text into lines that fit between the help column and LINE_WIDTH. */
+function wrapHelp(help: string): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of help.split(' ')) {
+    if (current !== '' && HELP_COLUMN + current.length + 1 + word.length > LINE_WIDTH) {
+      lines.push(current);
+      current = word;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  lines.push(current);
+  return lines;
+}
+
 function line(left: string, help: string): string {
+  const indent = ' '.repeat(HELP_COLUMN);
   const padded = `  ${left}`;
-  if (padded.length < HELP_COLUMN) return `${padded.padEnd(HELP_COLUMN)}${help}`;
-  return `${padded}\n${' '.repeat(HELP_COLUMN)}${help}`;
+  const helpLines = wrapHelp(help);
+  const rest = helpLines.slice(1).map((text) => `\n${indent}${text}`).join('');
+  if (padded.length < HELP_COLUMN) return `${padded.padEnd(HELP_COLUMN)}${helpLines[0] ?? ''}${rest}`;
+  return `${padded}\n${indent}${helpLines[0] ?? ''}${rest}`;
 }
 
 function sectionText(section: UsageSection, title: string): string {

@@ -77,3 +77,37 @@ export function checkRecovered(recovered: Recovered, saves: readonly SaveOp[], a
     `recovered state matches no prefix of the ${saves.length} saves (${acked} acknowledged): ` + JSON.stringify(recovered),
   );
 }
+
+function scriptEntry(index: number, term: number, data: string): Entry {
+  return { index, term, type: 'normal', data: new TextEncoder().encode(data) };
+}
+
+function scriptHardState(term: number, commit: number): HardState {
+  return { term, vote: 'n1', commit };
+}
+
+/** A script with appends, an overwrite by a new leader, a hard-state-only save and an empty entry. */
+export function scriptedSaves(): SaveOp[] {
+  const saves: SaveOp[] = [];
+  let index = 0;
+  const next = (term: number, count: number): Entry[] => {
+    const out: Entry[] = [];
+    for (let k = 0; k < count; k++) {
+      index += 1;
+      out.push(scriptEntry(index, term, `value-${index}-t${term}`));
+    }
+    return out;
+  };
+  saves.push({ hardState: scriptHardState(1, 0), entries: next(1, 3) });
+  saves.push({ hardState: scriptHardState(1, 3), entries: next(1, 3) });
+  saves.push({ hardState: scriptHardState(1, 6), entries: next(1, 4) });
+  index = 8; // a new leader of term 2 overwrites 9 and 10
+  saves.push({ hardState: scriptHardState(2, 8), entries: next(2, 2) });
+  saves.push({ hardState: scriptHardState(2, 10), entries: [] });
+  saves.push({ hardState: undefined, entries: [scriptEntry(11, 2, '')] });
+  saves.push({ hardState: scriptHardState(2, 11), entries: next(2, 0).concat([scriptEntry(12, 2, 'x'.repeat(300))]) });
+  index = 12;
+  for (let k = 0; k < 6; k++) saves.push({ hardState: scriptHardState(2, index), entries: next(2, 2) });
+  return saves;
+}
+

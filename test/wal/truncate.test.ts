@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import type { Entry, HardState } from '../../src/raft/types.js';
 import { DiskStorage } from '../../src/storage/disk-storage.js';
 import { NodeFileSystem, type FileSystem } from '../../src/storage/fs.js';
-import { checkRecovered, recoveredOf, type SaveOp } from './log-model.js';
+import { checkRecovered, recoveredOf, scriptedSaves, type SaveOp } from './log-model.js';
 import { faultFsWithImage, readImage, removeDir, tempDir, writeImage, type DirImage } from './wal-files.js';
 
 function entry(index: number, term: number, data: string): Entry {
@@ -19,31 +19,6 @@ function entry(index: number, term: number, data: string): Entry {
 
 function hs(term: number, commit: number): HardState {
   return { term, vote: 'n1', commit };
-}
-
-/** A script with appends, an overwrite by a new leader, a hard-state-only save and an empty entry. */
-export function scriptedSaves(): SaveOp[] {
-  const saves: SaveOp[] = [];
-  let index = 0;
-  const next = (term: number, count: number): Entry[] => {
-    const out: Entry[] = [];
-    for (let k = 0; k < count; k++) {
-      index += 1;
-      out.push(entry(index, term, `value-${index}-t${term}`));
-    }
-    return out;
-  };
-  saves.push({ hardState: hs(1, 0), entries: next(1, 3) });
-  saves.push({ hardState: hs(1, 3), entries: next(1, 3) });
-  saves.push({ hardState: hs(1, 6), entries: next(1, 4) });
-  index = 8; // a new leader of term 2 overwrites 9 and 10
-  saves.push({ hardState: hs(2, 8), entries: next(2, 2) });
-  saves.push({ hardState: hs(2, 10), entries: [] });
-  saves.push({ hardState: undefined, entries: [entry(11, 2, '')] });
-  saves.push({ hardState: hs(2, 11), entries: next(2, 0).concat([entry(12, 2, 'x'.repeat(300))]) });
-  index = 12;
-  for (let k = 0; k < 6; k++) saves.push({ hardState: hs(2, index), entries: next(2, 2) });
-  return saves;
 }
 
 async function writeScript(dir: string, saves: readonly SaveOp[]): Promise<{ segment: string; ends: number[] }> {

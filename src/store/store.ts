@@ -80,6 +80,12 @@ export class Store {
   private readonly history = new EventHistory();
   private readonly hub = new WatcherHub();
   private counters: WriteCounters = zeroCounters();
+  /**
+   * etcd 3.4 returns some errors without assigning its deferred stats variable, so they count as
+   * successes (observed: CAS/update/delete on the root, update of a directory with a value, and
+   * compareAndDelete's compare failure or directory). Set by failureCountedAsSuccess.
+   */
+  private failureCountsAsSuccess = false;
 
   /** Current etcd index (last successful mutation). */
   get index(): number {
@@ -92,12 +98,13 @@ export class Store {
    */
   apply(cmd: WriteCommand): StoreEvent {
     const counters = opCounters[cmd.op];
+    this.failureCountsAsSuccess = false;
     try {
       const event = this.applyWrite(cmd);
       this.counters[counters.success]++;
       return event;
     } catch (error) {
-      if (error instanceof EtcdError) this.counters[counters.fail]++;
+      if (error instanceof EtcdError) this.counters[this.failureCountsAsSuccess ? counters.success : counters.fail]++;
       throw error;
     }
   }
@@ -114,7 +121,7 @@ export class Store {
       const removedKeys = this.detach(node);
       this.currentIndex = index;
       this.counters.expireCount++;
-      events.push(this.publish(makeEvent('expire', removalNode(node, index, false), prevNode, index, false), removedKeys));
+      events.push(this.publish(makeEvent('expire', removalNode(node, index, true), prevNode, index, false), removedKeys));
     }
     return events;
   }
@@ -224,10 +231,10 @@ export class Store {
 
   /** A file gets a new value and expiry; a directory only a new expiry (its modifiedIndex stays). */
   private applyUpdate(key: string, cmd: UpdateCommand): StoreEvent {
-    this.refuseRoot(key);
+    this.refuseRoot(key, true);
     const node = this.lookup(key);
     if (node.isDir && cmd.value !== null && cmd.value !== '') {
-      throw new EtcdError(ErrorCode.NotFile, key, this.currentIndex);
+      throw this.failureCountedAsSuccess(new EtcdError(ErrorCode.NotFile, key, this.currentIndex));
     }
     const index = this.currentIndex + 1;
     const prevNode = node.renderShallow(cmd.nowMs);
@@ -244,7 +251,7 @@ export class Store {
   }
 
   private applyCompareAndSwap(key: string, cmd: CompareAndSwapCommand): StoreEvent {
-    this.refuseRoot(key);
+    this.refuseRoot(key, true);
     const node = this.lookup(key);
     if (node.isDir) throw new EtcdError(ErrorCode.NotFile, key, this.currentIndex);
     const failure = compareFailure(node, cmd.prevValue, cmd.prevIndex);
@@ -261,7 +268,7 @@ export class Store {
 
   /** A file, or a directory when dir (empty) or recursive (any) is set. */
   private applyDelete(key: string, cmd: DeleteCommand): StoreEvent {
-    this.refuseRoot(key);
+    this.refuseRoot(key, true);
     const dir = cmd.dir || cmd.recursive;
     const node = this.lookup(key);
     if (node.isDir) {
@@ -275,11 +282,14 @@ export class Store {
     return this.publish(makeEvent('delete', removalNode(node, index, true), prevNode, index, false), removedKeys);
   }
 
+  /** No root check here: the root is a directory, so 102 (etcd 3.4 shows it without a cause). */
   private applyCompareAndDelete(key: string, cmd: CompareAndDeleteCommand): StoreEvent {
     const node = this.lookup(key);
-    if (node.isDir) throw new EtcdError(ErrorCode.NotFile, key, this.currentIndex);
+    if (node.isDir) {
+      throw this.failureCountedAsSuccess(new EtcdError(ErrorCode.NotFile, key === '/' ? '' : key, this.currentIndex));
+    }
     const failure = compareFailure(node, cmd.prevValue, cmd.prevIndex);
-    if (failure !== null) throw new EtcdError(ErrorCode.TestFailed, failure, this.currentIndex);
+    if (failure !== null) throw this.failureCountedAsSuccess(new EtcdError(ErrorCode.TestFailed, failure, this.currentIndex));
     const index = this.currentIndex + 1;
     const prevNode = node.renderShallow(cmd.nowMs);
     const removedKeys = this.detach(node);
@@ -367,8 +377,15 @@ export class Store {
     }
   }
 
-  private refuseRoot(key: string): void {
-    if (key === '/') throw new EtcdError(ErrorCode.RootROnly, '/', this.currentIndex);
+  private refuseRoot(key: string, countsAsSuccess = false): void {
+    if (key !== '/') return;
+    const error = new EtcdError(ErrorCode.RootROnly, '/', this.currentIndex);
+    throw countsAsSuccess ? this.failureCountedAsSuccess(error) : error;
+  }
+
+  private failureCountedAsSuccess(error: EtcdError): EtcdError {
+    this.failureCountsAsSuccess = true;
+    return error;
   }
 
   /** Set, change or clear a node's expiry, keeping the TTL heap in step. */

@@ -294,6 +294,8 @@ export class Member implements ClientPortMember {
     // Only a leader sends snapshots; a member of one never receives one (the cluster issue adds install).
     assert(rd.snapshot === undefined, 'a member of one cannot be sent a snapshot');
     const persisted = this.durableLog.save(rd.hardState, rd.entries, rd.mustSync);
+    // Reported (X-Raft-Index/Term) before it is durable: a commit index is a fact once known.
+    if (rd.hardState !== undefined) this.hardState = rd.hardState;
     try {
       // Committed entries were persisted by an earlier Ready (the core hands an entry out to
       // apply only after the advance() that made it durable), so applying them need not wait
@@ -302,7 +304,6 @@ export class Member implements ClientPortMember {
     } finally {
       await persisted;
     }
-    if (rd.hardState !== undefined) this.hardState = rd.hardState;
     // A member of one has nobody to send to; the cluster issue adds the transport here.
     assert(rd.messages.every((m) => m.to === this.self.id), () => `no transport for messages to ${rd.messages.map((m) => m.to).join(',')}`);
     this.pendingReads.push(...rd.readStates);

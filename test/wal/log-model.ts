@@ -67,11 +67,20 @@ function sameHardState(a: HardState, b: HardState | undefined, snapshotIndex: nu
 
 /** Returns the label of the matching candidate, or throws with what was recovered. */
 export function checkRecovered(recovered: Recovered, saves: readonly SaveOp[], acked: number): string {
+  return matchRecovered(recovered, saves, acked).label;
+}
+
+/** The candidate state the recovered storage holds (its full model log), or throws. */
+export function matchRecovered(
+  recovered: Recovered,
+  saves: readonly SaveOp[],
+  acked: number,
+): { label: string; log: ModelLog; hardState: HardState | undefined } {
   for (const candidate of candidates(saves, acked)) {
     if (candidate.log.length !== recovered.lastIndex) continue;
     if (!sameHardState(recovered.hardState, candidate.hardState, recovered.snapshotIndex)) continue;
     const tail = candidate.log.slice(recovered.snapshotIndex);
-    if (tail.length === recovered.entries.length && tail.every((e, k) => e === recovered.entries[k])) return candidate.label;
+    if (tail.length === recovered.entries.length && tail.every((e, k) => e === recovered.entries[k])) return candidate;
   }
   throw new Error(
     `recovered state matches no prefix of the ${saves.length} saves (${acked} acknowledged): ` + JSON.stringify(recovered),

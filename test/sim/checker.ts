@@ -17,6 +17,7 @@ export type CheckName =
   | 'one-vote-per-term'
   | 'durability'
   | 'read-index'
+  | 'commit-rule'
   | 'liveness'
   | 'core-assertion';
 
@@ -71,7 +72,23 @@ export class SafetyChecker {
   maxCommitObserved = 0;
   checksRun = 0;
 
-  constructor(private readonly checkDurability: boolean) {}
+  constructor(
+    private readonly checkDurability: boolean,
+    private readonly checkCommitRule: boolean,
+  ) {}
+
+  /**
+   * The commit rule (Raft §5.4.2): a leader advances its commit index by counting replicas only
+   * onto an entry of its own term; older entries commit only indirectly, beneath such an entry.
+   */
+  onLeaderCommit(id: NodeId, term: number, commit: number, log: LogView): void {
+    this.checksRun++;
+    if (!this.checkCommitRule) return;
+    const committedTerm = log.termAt(commit);
+    if (committedTerm !== term) {
+      fail('commit-rule', `leader ${id} of term ${term} advanced its commit to index ${commit}, an entry of term ${committedTerm ?? '(unknown)'}`);
+    }
+  }
 
   private marksOf(id: NodeId): NodeMarks {
     let m = this.marks.get(id);

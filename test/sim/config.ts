@@ -35,6 +35,8 @@ export interface SimConfig {
   readonly traceLines: number;
   /** Check the durability promise of every sent message (off only to show the semantic checkers alone). */
   readonly checkDurability: boolean;
+  /** Check the leader's commit rule directly (off only to show the semantic checkers alone). */
+  readonly checkCommitRule: boolean;
 }
 
 export function defaultSimConfig(seed: number, overrides: Partial<Omit<SimConfig, 'seed'>> = {}): SimConfig {
@@ -52,6 +54,7 @@ export function defaultSimConfig(seed: number, overrides: Partial<Omit<SimConfig
     trace: false,
     traceLines: 60,
     checkDurability: true,
+    checkCommitRule: true,
     ...overrides,
   };
 }

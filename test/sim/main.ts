@@ -7,6 +7,7 @@
  *   --steps N           steps of the faulty phase
  *   --bug NAME          plant a bug: commit-old-term-by-counting | grant-second-vote-in-term | send-before-persist
  *   --no-durability-check   leave the "nothing promised before fsync" checker out
+ *   --no-commit-rule-check  leave the direct check of the leader's commit rule out (semantic checks only)
  *   --trace-lines N     how many trace lines a --seed replay prints (default 60)
  *   --verbose           with --seed: print the trace even when the run passes
  * The last line is always `sim: N seeds, F failures`; the exit status is 1 when F > 0.
@@ -50,6 +51,7 @@ function parseArgs(argv: readonly string[]): Cli {
       case 'verbose': cli.verbose = true; break;
       case 'trace-lines': options.traceLines = parseCount(flag, value()); break;
       case 'no-durability-check': options.checkDurability = false; break;
+      case 'no-commit-rule-check': options.checkCommitRule = false; break;
       case 'bug': {
         const name = value() ?? '';
         if (!isPlantedBug(name)) throw new UsageError(`--bug must be one of ${PLANTED_BUGS.join(', ')}, got '${name}'`);

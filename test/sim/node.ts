@@ -22,6 +22,9 @@ export interface NodeEnv {
   readonly trace: Trace;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
+  /** Small limits split the log over many appends and keep few in flight: more interleavings. */
+  readonly maxSizePerMsgBytes: number;
+  readonly maxInflightMsgs: number;
   readonly testingBugs: RaftTestingBugs;
   readonly sendBeforePersist: boolean;
   nowTick(): number;
@@ -108,8 +111,8 @@ export class SimNode {
       electionTicks: this.env.electionTicks,
       heartbeatTicks: this.env.heartbeatTicks,
       applied: image.snapshot.metadata.index,
-      maxSizePerMsgBytes: 64,
-      maxInflightMsgs: 4,
+      maxSizePerMsgBytes: this.env.maxSizePerMsgBytes,
+      maxInflightMsgs: this.env.maxInflightMsgs,
       testingBugs: this.env.testingBugs,
     });
     return { raw: new RawNode(config, storage), storage, app };
@@ -216,6 +219,8 @@ export class SimNode {
       this.hardState = rd.hardState;
       if (rd.hardState.commit > previous.commit) {
         checker.onCommitAdvance(this.id, previous.commit, rd.hardState.commit, rd.hardState.term, this.log);
+        const ledThroughout = this.raftState === 'leader' && (rd.softState?.raftState ?? 'leader') === 'leader' && previous.term === rd.hardState.term;
+        if (ledThroughout) checker.onLeaderCommit(this.id, rd.hardState.term, rd.hardState.commit, this.log);
       }
     }
     if (rd.softState !== undefined) {

@@ -61,6 +61,9 @@ const FAULT_ACTIONS: readonly (readonly [number, Action])[] = [
   [0.15, (s) => s.pauseRandom()],
   [0.2, (s) => s.partitionRandom()],
 ];
+/** Per-seed flow-control limits: a tiny message size sends one entry per append. */
+const MESSAGE_SIZE_LIMITS_BYTES = [1, 16, 64, 1024 * 1024] as const;
+const INFLIGHT_LIMITS = [1, 2, 4, 256] as const;
 /** Some seeds are calm, some stormy: the seed picks how often faults strike. */
 const FAULT_INTENSITIES = [0.25, 0.5, 1, 2, 4] as const;
 
@@ -89,7 +92,7 @@ export class Simulation {
   constructor(readonly config: SimConfig) {
     this.prng = new SeededPrng(config.seed);
     this.trace = new Trace(config.trace, Math.max(400, config.traceLines));
-    this.checker = new SafetyChecker(config.checkDurability);
+    this.checker = new SafetyChecker(config.checkDurability, config.checkCommitRule);
     this.network = new SimNetwork(this.prng.fork(), {
       dropProbability: config.dropProbability,
       duplicateProbability: config.duplicateProbability,
@@ -107,6 +110,8 @@ export class Simulation {
   private makeEnv(): NodeEnv {
     const config = this.config;
     return {
+      maxSizePerMsgBytes: MESSAGE_SIZE_LIMITS_BYTES[this.prng.int(MESSAGE_SIZE_LIMITS_BYTES.length)] ?? 64,
+      maxInflightMsgs: INFLIGHT_LIMITS[this.prng.int(INFLIGHT_LIMITS.length)] ?? 4,
       network: this.network,
       checker: this.checker,
       trace: this.trace,

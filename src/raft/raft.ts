@@ -792,6 +792,8 @@ export class Raft {
     // A smaller quorum may commit more right away.
     if (this.maybeCommit()) this.onCommitAdvanced();
     else for (const id of this.trk.sortedIds()) if (id !== this.id) this.maybeSendAppend(id, false);
+    // Probe a newcomer now rather than at the next heartbeat, so it starts catching up.
+    if ((cc.type === 'addNode' || cc.type === 'addLearner') && cc.nodeId !== this.id) this.sendAppend(cc.nodeId);
   }
 
   /** Decodes and applies a confChange entry's data. */

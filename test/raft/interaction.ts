@@ -67,10 +67,10 @@ export class InteractionEnv {
     status: (c) => this.status(this.arg(c, 0)),
     applied: (c) => [`${this.arg(c, 0)}: ${JSON.stringify(this.net.get(this.arg(c, 0)).state())}`],
     'read-states': (c) => this.net.get(this.arg(c, 0)).readStates.splice(0).map((s) => `index=${s.index} ctx=${describeData(s.requestCtx)}`),
-    partition: (c) => this.each([], () => this.net.partition((c.args[0] ?? '').split('|').map((g) => list(g)))),
-    isolate: (c) => this.each([], () => this.net.isolate(this.arg(c, 0))),
-    cut: (c) => this.each([], () => this.net.cut(this.arg(c, 0), this.arg(c, 1))),
-    heal: () => this.each([], () => this.net.heal()),
+    partition: (c) => this.silently(() => this.net.partition(this.arg(c, 0).split('|').map((g) => list(g)))),
+    isolate: (c) => this.silently(() => this.net.isolate(this.arg(c, 0))),
+    cut: (c) => this.silently(() => this.net.cut(this.arg(c, 0), this.arg(c, 1))),
+    heal: () => this.silently(() => this.net.heal()),
     compact: (c) => this.compact(c),
     restart: (c) => this.restart(this.arg(c, 0)),
   };
@@ -94,6 +94,11 @@ export class InteractionEnv {
 
   private each(ids: readonly NodeId[], act: (id: NodeId) => void): string[] {
     for (const id of ids) act(id);
+    return [];
+  }
+
+  private silently(act: () => void): string[] {
+    act();
     return [];
   }
 

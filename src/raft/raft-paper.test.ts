@@ -686,3 +686,19 @@ test('§5.3 (etcd batching) proposals of one driver turn reach each follower in 
   const apps = takeMessages(r);
   assert.deepEqual(apps.map((m) => [m.type, m.to, m.entries.length]), [['MsgApp', '2', 5], ['MsgApp', '3', 5]]);
 });
+
+test('§6.4 (thesis) a read pending when the leader steps down is never answered in a later term', () => {
+  const r = newRaft('1', ['1', '2', '3']);
+  electLeader(r);
+  r.step(msg('MsgAppResp', '2', '1', 1, { index: 1 }));
+  takeMessages(r);
+  r.step(msg('MsgReadIndex', '', '1', 0, { context: enc('stale') }));
+  assert.equal(r.readOnly.pendingCount(), 1);
+  r.step(msg('MsgApp', '3', '1', 2, { index: 1, logTerm: 1 })); // a leader of term 2 exists
+  r.becomeCandidate();
+  r.becomeLeader();
+  persist(r);
+  r.step(msg('MsgHeartbeatResp', '2', '1', r.term, { context: enc('stale') }));
+  r.step(msg('MsgHeartbeatResp', '3', '1', r.term, { context: enc('stale') }));
+  assert.deepEqual(r.readStates, []);
+});

@@ -76,7 +76,7 @@ export class Raft {
   state: StateType = 'follower';
   readonly raftLog: RaftLog;
   readonly trk: ProgressTracker;
-  readonly readOnly = new ReadOnly();
+  readOnly = new ReadOnly();
   msgs: Message[] = [];
   readStates: ReadState[] = [];
   leadTransferee: NodeId = NONE;
@@ -170,7 +170,9 @@ export class Raft {
     this.readOnlyReset();
   }
 
+  /** Reads pending in an earlier term must never be answered: their leadership proof is void. */
   private readOnlyReset(): void {
+    this.readOnly = new ReadOnly();
     this.pendingReadIndexMessages = [];
   }
 

@@ -50,18 +50,19 @@ test('expiry times before 2000-01-01 mean permanent', () => {
 
 test('sync expires nodes oldest first, one index and one expire event each', () => {
   const store = new Store();
+  // Creation order differs from key order, so only the key tie-break puts /b before /late.
   store.apply(setCmd('/late', 'l', { expireAtMs: T0 + 2000 }));
+  store.apply(setCmd('/b', 'same', { expireAtMs: T0 + 2000 }));
   store.apply(setCmd('/early', 'e', { expireAtMs: T0 + 1000 }));
   store.apply(setCmd('/never', 'n'));
-  store.apply(setCmd('/b', 'same', { expireAtMs: T0 + 2000 }));
   assert.deepEqual(store.applySync({ op: 'sync', nowMs: T0 + 999 }), []);
   const events = store.applySync({ op: 'sync', nowMs: T0 + 2000 });
   assert.deepEqual(
     events.map((e) => body(e)),
     [
-      '{"action":"expire","node":{"key":"/early","modifiedIndex":5,"createdIndex":2},"prevNode":{"key":"/early","value":"e","expiration":"2026-01-01T00:00:01Z","ttl":-1,"modifiedIndex":2,"createdIndex":2}}',
+      '{"action":"expire","node":{"key":"/early","modifiedIndex":5,"createdIndex":3},"prevNode":{"key":"/early","value":"e","expiration":"2026-01-01T00:00:01Z","ttl":-1,"modifiedIndex":3,"createdIndex":3}}',
       // Equal expiry: key order decides, the same on every replica.
-      '{"action":"expire","node":{"key":"/b","modifiedIndex":6,"createdIndex":4},"prevNode":{"key":"/b","value":"same","expiration":"2026-01-01T00:00:02Z","modifiedIndex":4,"createdIndex":4}}',
+      '{"action":"expire","node":{"key":"/b","modifiedIndex":6,"createdIndex":2},"prevNode":{"key":"/b","value":"same","expiration":"2026-01-01T00:00:02Z","modifiedIndex":2,"createdIndex":2}}',
       '{"action":"expire","node":{"key":"/late","modifiedIndex":7,"createdIndex":1},"prevNode":{"key":"/late","value":"l","expiration":"2026-01-01T00:00:02Z","modifiedIndex":1,"createdIndex":1}}',
     ],
   );

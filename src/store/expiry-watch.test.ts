@@ -84,7 +84,7 @@ test('an expiring directory takes its subtree and wakes watchers below it with t
   assert.ok(expired);
   assert.equal(body(expired), expected);
   assert.deepEqual(below.map(body), [expected]);
-  assert.deepEqual(sibling, []);
+  assert.equal(sibling.length, 0);
   assert.equal(store.nextExpiryMs(), null, 'the child left the TTL heap with its directory');
   assert.equal(store.stats().watchers, 1);
 });
@@ -99,14 +99,14 @@ test('refresh: update keeps the node and value, resets the TTL, takes an index, 
     '{"action":"update","node":{"key":"/r","value":"keep","expiration":"2026-01-01T00:01:00Z","ttl":60,"modifiedIndex":2,"createdIndex":1},"prevNode":{"key":"/r","value":"keep","expiration":"2026-01-01T00:00:05Z","ttl":5,"modifiedIndex":1,"createdIndex":1}}',
   );
   assert.equal(store.index, 2);
-  assert.deepEqual(seen, []);
+  assert.equal(seen.length, 0);
   assert.deepEqual(store.applySync({ op: 'sync', nowMs: T0 + 10_000 }), []);
   // A replay from history skips the refresh event too.
   const replay = collect(store.watch('/r', { recursive: false, stream: false, sinceIndex: 2 }));
-  assert.deepEqual(replay, []);
+  assert.equal(replay.length, 0);
   store.apply(casCmd('/r', null, 'keep', 0, { refresh: true, expireAtMs: T0 + 90_000 }));
   assert.equal(store.get('/r', shallow, T0).json.node?.ttl, 90);
-  assert.deepEqual(seen, []);
+  assert.equal(seen.length, 0);
   store.apply(setCmd('/r', 'changed'));
   assert.deepEqual(seen.map((e) => e.index), [4]);
   assert.deepEqual(replay.map((e) => e.index), [4]);
@@ -165,7 +165,7 @@ test('deleting a directory wakes watchers on removed keys with the directory key
   const deleted = store.apply(deleteCmd('/d', { recursive: true }));
   assert.deepEqual(deep.map(body), [body(deleted)]);
   assert.deepEqual(onDir.map(body), [body(deleted)]);
-  assert.deepEqual(missing, []);
+  assert.equal(missing.length, 0);
   assert.equal(deleted.json.node?.key, '/d');
 });
 
@@ -198,7 +198,7 @@ test('waitIndex: a match in history resolves at once; a future index waits for i
   const future = collect(store.watch('/a', { recursive: false, stream: false, sinceIndex: 6 }));
   store.apply(setCmd('/a', '3'));
   store.apply(setCmd('/a', '4'));
-  assert.deepEqual(future, []);
+  assert.equal(future.length, 0);
   store.apply(setCmd('/a', '5'));
   assert.deepEqual(future.map((e) => e.index), [6]);
   // History carries events as rendered when they happened.

@@ -285,27 +285,39 @@ function dummyEntry(index: number, term: number): Entry {
   return { index, term, type: 'normal', data: new Uint8Array(0) };
 }
 
-/** The newest snapshot that verifies and that the WAL covers (its entries continue after it). */
+/**
+ * The newest snapshot that verifies and that the WAL covers (its entries continue after it).
+ * Corrupt files newer than the one chosen are renamed to `.broken`: kept for inspection, but no
+ * longer counted among the snapshots to keep (a later fallback must not land on them).
+ */
 async function chooseSnapshot(
   snapshots: SnapshotStore,
   files: readonly SnapshotFile[],
   replay: WalReplay,
 ): Promise<{ snapshot: Snapshot; skipped: string[] }> {
   const skipped: string[] = [];
+  const corrupt: SnapshotFile[] = [];
+  let chosen: Snapshot | undefined;
   for (const file of files) {
     if (file.index < replay.startIndex) {
       skipped.push(`${file.path}: the wal starts after index ${replay.startIndex}`);
       break;
     }
     try {
-      return { snapshot: await snapshots.load(file), skipped };
+      chosen = await snapshots.load(file);
+      break;
     } catch (err) {
       if (!(err instanceof SnapshotCorruptError)) throw err;
       skipped.push(err.message);
+      corrupt.push(file);
     }
   }
-  if (replay.startIndex === 0) return { snapshot: EMPTY_SNAPSHOT, skipped };
-  throw new StorageOpenError(
-    `cannot start: no usable snapshot covered by the wal (the wal starts after index ${replay.startIndex}): ${skipped.join('; ') || 'no snapshot files'}`,
-  );
+  if (chosen === undefined && replay.startIndex === 0) chosen = EMPTY_SNAPSHOT;
+  if (chosen === undefined) {
+    throw new StorageOpenError(
+      `cannot start: no usable snapshot covered by the wal (the wal starts after index ${replay.startIndex}): ${skipped.join('; ') || 'no snapshot files'}`,
+    );
+  }
+  await snapshots.setAside(corrupt);
+  return { snapshot: chosen, skipped };
 }

@@ -32,6 +32,7 @@ export class SnapshotCorruptError extends Error {
 
 const SNAP_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
 const TMP_SUFFIX = '.tmp';
+const BROKEN_SUFFIX = '.broken';
 const HEADER_BYTES = 8;
 
 export function snapshotName(term: number, index: number): string {
@@ -140,6 +141,12 @@ export class SnapshotStore {
     await this.fs.rename(tmpPath, path);
     await this.fs.fsyncDir(this.dir);
     return { path, index, term };
+  }
+
+  /** Renames unusable snapshot files to `<name>.broken` (kept for inspection, never loaded). */
+  async setAside(files: readonly SnapshotFile[]): Promise<void> {
+    for (const file of files) await this.fs.rename(file.path, file.path + BROKEN_SUFFIX);
+    if (files.length > 0) await this.fs.fsyncDir(this.dir);
   }
 
   /** Deletes all but the newest `keep` snapshots; returns those kept, newest first. */

@@ -98,8 +98,19 @@ export class TargetState {
     }
   }
 
+  /**
+   * A waitIndex never points before the sequence's first write (unless it is the deliberate 401
+   * probe): below that, the two servers' histories differ by their internal writes (3.4 keeps
+   * 3 membership events, we keep 2), and a relative index could be 0 on one and 1 on the other.
+   */
+  private resolveParam(name: string, sym: Sym): string {
+    const text = this.resolve(sym);
+    if (name !== 'waitIndex' || sym.kind === 'lit' || sym.kind === 'ancientIndex') return text;
+    return String(Math.max(Number(text), this.seqBase + 1));
+  }
+
   toRaw(spec: ReqSpec): RawRequest {
-    const encode = (params: ReqSpec['query']): string => params.map(([k, v]) => `${k}=${this.resolve(v)}`).join('&');
+    const encode = (params: ReqSpec['query']): string => params.map(([k, v]) => `${k}=${this.resolveParam(k, v)}`).join('&');
     const query = encode(spec.query);
     const path = this.urlPath(spec) + (query === '' ? '' : `?${query}`);
     return { method: spec.method, path, body: spec.form.length === 0 ? null : encode(spec.form) };

@@ -19,7 +19,8 @@ export type CheckName =
   | 'read-index'
   | 'commit-rule'
   | 'liveness'
-  | 'core-assertion';
+  | 'core-assertion'
+  | 'sim-assertion';
 
 export class SimViolation extends Error {
   override name = 'SimViolation';

@@ -44,15 +44,15 @@ export class DiskImage {
   }
 
   /**
-   * What a WAL replay hands the node after a crash. The commit index is a hint, not a promise:
-   * a torn write may keep a hard state whose commit runs past the surviving entries (clamp it
-   * down), and an installed snapshot is committed by definition (raise it up).
+   * What a WAL replay hands the node after a crash. The driver writes in an order that keeps
+   * every prefix consistent, so a replayed commit index always points into the replayed log.
    */
   forReplay(): DiskImage {
-    const copy = this.clone();
-    const commit = Math.max(Math.min(copy.hardState.commit, copy.lastIndex()), copy.snapshot.metadata.index);
-    copy.hardState = { ...copy.hardState, commit };
-    return copy;
+    assert(
+      this.hardState.commit >= this.snapshot.metadata.index && this.hardState.commit <= this.lastIndex(),
+      () => `disk: replayed commit ${this.hardState.commit} outside [snapshot ${this.snapshot.metadata.index}, last ${this.lastIndex()}]`,
+    );
+    return this.clone();
   }
 
   apply(record: DiskRecord): void {

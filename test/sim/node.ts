@@ -179,15 +179,18 @@ export class SimNode {
   }
 
   /**
-   * Writes the Ready to the disk and the storage. The hard state goes before the entries, so a
-   * torn write never leaves a log whose last term is ahead of the durable term; a snapshot
-   * install is fsynced together with its hard state first (snapshot files are durable before
-   * the log refers to them). A planted crash hits after the writes, before the fsync.
+   * Writes the Ready to the disk and the storage, in an order that keeps every prefix of the
+   * writes consistent (a crash keeps a prefix): first the new term and vote with the commit
+   * index the disk can already back, then a snapshot (fsynced: snapshot files are durable before
+   * the log refers to them), then the entries, then the hard state with its new commit. So a torn
+   * write never leaves a log whose last term is ahead of the durable term, nor a commit index
+   * that points at entries that did not reach the disk. A planted crash hits before the fsync.
    */
   private persist(rd: Ready): boolean {
-    if (rd.hardState !== undefined) {
-      this.disk.write({ kind: 'hardState', hardState: rd.hardState });
-      this.storage.setHardState(rd.hardState);
+    const hs = rd.hardState;
+    if (hs !== undefined) {
+      const backedCommit = Math.min(hs.commit, Math.max(this.hardState.commit, rd.snapshot?.metadata.index ?? 0));
+      this.disk.write({ kind: 'hardState', hardState: { ...hs, commit: backedCommit } });
     }
     if (rd.snapshot !== undefined) {
       this.disk.write({ kind: 'snapshot', snapshot: rd.snapshot });
@@ -197,6 +200,10 @@ export class SimNode {
     if (rd.entries.length > 0) {
       this.disk.write({ kind: 'entries', entries: rd.entries });
       this.storage.append(rd.entries);
+    }
+    if (hs !== undefined) {
+      this.disk.write({ kind: 'hardState', hardState: hs });
+      this.storage.setHardState(hs);
     }
     if (this.crashMidPersist && this.disk.hasUnsyncedWrites()) {
       this.crash(1 + this.prng.int(this.env.electionTicks * 2));

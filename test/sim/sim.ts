@@ -135,7 +135,11 @@ export class Simulation {
       return this.result(undefined);
     } catch (err) {
       if (err instanceof SimViolation) return this.result(err.check, err.message);
-      if (err instanceof AssertionError) return this.result('core-assertion', `${err.message}\n${err.stack ?? ''}`);
+      if (err instanceof AssertionError) {
+        // An assert inside src/raft is the core's own invariant; anywhere else it is the harness's.
+        const inCore = (err.stack ?? '').split('\n').slice(1, 3).some((frame) => frame.includes('/src/raft/'));
+        return this.result(inCore ? 'core-assertion' : 'sim-assertion', `${err.message}\n${err.stack ?? ''}`);
+      }
       throw err;
     }
   }

@@ -249,6 +249,7 @@ export class RaftLog {
   }
 
   restore(snapshot: Snapshot): void {
+    assert(snapshot.metadata.index > this.committed, () => `snapshot ${snapshot.metadata.index} would move commit back from ${this.committed}`);
     this.committed = snapshot.metadata.index;
     this.unstable.restore(snapshot);
   }

@@ -130,6 +130,18 @@ export class Raft {
     this.vote = hardState.vote;
   }
 
+  /** The invariants that hold between any two inputs; a violation is a bug in the core. */
+  assertInvariants(): void {
+    const log = this.raftLog;
+    assert(
+      log.applied <= log.committed && log.committed <= log.lastIndex(),
+      () => `applied ${log.applied} <= committed ${log.committed} <= lastIndex ${log.lastIndex()} violated`,
+    );
+    assert(this.state !== 'leader' || this.lead === this.id, () => `leader ${this.id} names ${this.lead} as lead`);
+    const secondVoteBug = this.bugs.grantSecondVoteInTerm === true;
+    assert(this.state !== 'candidate' || this.vote === this.id || secondVoteBug, () => `candidate ${this.id} voted for ${this.vote}`);
+  }
+
   hardState(): HardState {
     return { term: this.term, vote: this.vote, commit: this.raftLog.committed };
   }

@@ -71,6 +71,7 @@ export class RawNode {
   /** One logical clock tick (the driver decides its length). */
   tick(): void {
     this.raft.tick();
+    this.raft.assertInvariants();
   }
 
   /** Starts an election now (with pre-vote if configured); a single voter becomes leader at once. */
@@ -101,7 +102,9 @@ export class RawNode {
     if (LOCAL_MESSAGE_TYPES.has(m.type)) throw new Error(`raft: ${m.type} is local and cannot come from the network`);
     // A response from a node we do not know (e.g. removed) carries no information for us.
     if (m.type.endsWith('Resp') && !this.raft.trk.progress.has(m.from) && m.type !== 'MsgReadIndexResp') return true;
-    return this.raft.step(m) === 'ok';
+    const result = this.raft.step(m);
+    this.raft.assertInvariants();
+    return result === 'ok';
   }
 
   /**
@@ -189,8 +192,8 @@ export class RawNode {
     const lastEntry = rd.entries[rd.entries.length - 1];
     if (lastEntry !== undefined) log.stableTo(lastEntry.index, lastEntry.term);
     if (rd.snapshot !== undefined) log.stableSnapTo(rd.snapshot.metadata.index);
-    assert(log.applied <= log.committed && log.committed <= log.lastIndex(), () => `applied ${log.applied} <= committed ${log.committed} <= last ${log.lastIndex()}`);
     this.raft.onPersisted();
+    this.raft.assertInvariants();
   }
 
   status(): RaftStatus {

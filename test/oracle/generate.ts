@@ -304,10 +304,15 @@ function opWatch(g: SequenceGenerator): Step {
   if (waitIndex !== null) params.push(['waitIndex', waitIndex]);
   const watch = g.request('GET', key, params);
   const triggerKey = key ?? [name(g.pick(['a', 'b']))];
-  const triggers: ReqSpec[] = [];
-  if (recursive && key !== null && g.chance(0.5)) triggers.push(plain('POST', triggerKey, [['value', g.value()]]));
-  triggers.push(plain('PUT', triggerKey, [['value', g.value()]]));
-  triggers.push(plain('DELETE', triggerKey, [['recursive', lit('true')]]));
+  const value = lit(g.pick(COMMON_VALUES));
+  const put = plain('PUT', triggerKey, [['value', value]]);
+  const triggers: ReqSpec[][] = [];
+  if (recursive && key !== null && g.chance(0.5)) triggers.push([plain('POST', triggerKey, [['value', value]])]);
+  triggers.push([put], [plain('DELETE', triggerKey, [['recursive', lit('true')]])]);
+  // Below a file (104) nothing can fire: delete the file ancestor (deepest first), then put again.
+  for (let depth = triggerKey.length - 1; depth >= 1; depth--) {
+    triggers.push([plain('DELETE', triggerKey.slice(0, depth), []), put]);
+  }
   return { kind: 'watch', watch, triggers };
 }
 

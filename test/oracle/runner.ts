@@ -28,7 +28,7 @@ export interface OracleConfig {
 export const defaultOracleConfig: OracleConfig = {
   requestTimeoutMs: 10_000,
   watchEventTimeoutMs: 5_000,
-  openWatchGraceMs: 300,
+  openWatchGraceMs: 1_000,
   expiryTimeoutMs: 6_000,
   selfCheck: false,
 };
@@ -231,14 +231,15 @@ class SequenceRun {
   }
 
   /** Open the watch on both, run triggers until one succeeds on the reference, then compare the bodies. */
-  private async watch(spec: ReqSpec, triggers: readonly ReqSpec[]): Promise<void> {
+  private async watch(spec: ReqSpec, triggers: ReadonlyArray<readonly ReqSpec[]>): Promise<void> {
     this.requests++;
     const [refOpen, candOpen] = await Promise.all([this.openWatch(this.ref, spec), this.openWatch(this.cand, spec)]);
     this.history.push(`${describeRequest(refOpen.request)}   (watch)`);
     let delivered = false;
     try {
-      for (const trigger of triggers) {
-        const status = await this.exchange(trigger, 'watch trigger');
+      for (const group of triggers) {
+        let status: number | null = null;
+        for (const trigger of group) status = await this.exchange(trigger, 'watch trigger');
         if (status !== null && status < 300) {
           delivered = true;
           break;

@@ -45,10 +45,11 @@ export type Step =
   | { readonly kind: 'request'; readonly req: ReqSpec }
   /**
    * A long-poll watch: the watch is opened on both servers (headers received = registered), then
-   * the triggers run in order until one succeeds on the reference server, then the watch body is
-   * read. If no trigger succeeds the watch may legitimately stay open: both must then time out.
+   * the trigger groups run in order until a group's last request succeeds on the reference
+   * server, then the watch body is read. If no group succeeds the watch may legitimately stay
+   * open: both must then still be open.
    */
-  | { readonly kind: 'watch'; readonly watch: ReqSpec; readonly triggers: readonly ReqSpec[] };
+  | { readonly kind: 'watch'; readonly watch: ReqSpec; readonly triggers: ReadonlyArray<readonly ReqSpec[]> };
 
 export interface Sequence {
   readonly seed: number;

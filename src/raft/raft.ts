@@ -777,6 +777,7 @@ export class Raft {
   applyConfChange(cc: ConfChange): ConfState {
     const next = this.raftLog.lastIndex() + 1;
     const existing = this.trk.progress.get(cc.nodeId);
+    const added = existing === undefined && cc.type !== 'removeNode';
     if (cc.type === 'addNode') {
       if (existing === undefined) this.trk.progress.set(cc.nodeId, this.newPeerProgress(next, false));
       else existing.isLearner = false;
@@ -786,7 +787,7 @@ export class Raft {
       this.trk.progress.delete(cc.nodeId);
       if (this.leadTransferee === cc.nodeId) this.leadTransferee = NONE;
     }
-    if (this.state === 'leader') this.afterLeaderConfChange(cc);
+    if (this.state === 'leader') this.afterLeaderConfChange(cc, added);
     return this.trk.confState();
   }
 
@@ -796,7 +797,7 @@ export class Raft {
     return pr;
   }
 
-  private afterLeaderConfChange(cc: ConfChange): void {
+  private afterLeaderConfChange(cc: ConfChange, added: boolean): void {
     if (cc.type === 'removeNode' && cc.nodeId === this.id) {
       // Tell the others how far we committed, then step down: we are no longer a member.
       this.bcastAppend();
@@ -807,7 +808,7 @@ export class Raft {
     if (this.maybeCommit()) this.onCommitAdvanced();
     else for (const id of this.trk.sortedIds()) if (id !== this.id) this.maybeSendAppend(id, false);
     // Probe a newcomer now rather than at the next heartbeat, so it starts catching up.
-    if ((cc.type === 'addNode' || cc.type === 'addLearner') && cc.nodeId !== this.id) this.sendAppend(cc.nodeId);
+    if (added) this.sendAppend(cc.nodeId);
   }
 
   /** Decodes and applies a confChange entry's data. */

@@ -189,7 +189,7 @@ export class InteractionEnv {
   private stateLine(id: NodeId): string {
     const st = this.net.raw(id).status();
     const hs = st.hardState;
-    return `${id}: ${st.softState.raftState} term=${hs.term} vote=${hs.vote || '-'} lead=${st.softState.lead || '-'} commit=${hs.commit} applied=${st.applied} last=${st.lastIndex} voters=(${st.confState.voters.join(',')})`;
+    return `${id}: ${st.softState.raftState} term=${hs.term} vote=${hs.vote || '-'} lead=${st.softState.lead || '-'} commit=${hs.commit} applied=${st.applied} last=${st.lastIndex} voters=(${st.confState.voters.join(',')})${st.confState.learners.length > 0 ? ` learners=(${st.confState.learners.join(',')})` : ''}`;
   }
 
   private raftLog(id: NodeId): string[] {

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { AssertionError } from '../common/assert.js';
 import { SeededPrng } from '../common/prng.js';
+import { decodeConfChange } from './confchange.js';
 import { defaultRaftConfig, RaftConfigError, validateRaftConfig } from './config.js';
 import { MemoryStorage } from './memory-storage.js';
-import { ProposalDroppedError } from './raft.js';
+import { makeMessage, ProposalDroppedError } from './raft.js';
 import { RawNode } from './rawnode.js';
 import type { Ready } from './types.js';
 
@@ -101,4 +103,65 @@ test('config validator names the broken field', () => {
     message: 'raft config: maxInflightMsgs must be a positive integer, got 0',
   });
   validateRaftConfig(defaultRaftConfig('1', prng));
+});
+
+function threeNodeLeader(): { node: RawNode; storage: MemoryStorage } {
+  const storage = new MemoryStorage({ voters: ['1', '2', '3'], learners: [] });
+  const node = new RawNode(defaultRaftConfig('1', new SeededPrng(1), { preVote: false }), storage);
+  node.campaign();
+  handle(node, storage);
+  for (const from of ['2', '3']) node.step(makeMessage({ type: 'MsgVoteResp', from, to: '1', term: 1 }));
+  handle(node, storage);
+  for (const from of ['2', '3']) node.step(makeMessage({ type: 'MsgAppResp', from, to: '1', term: 1, index: 1 }));
+  while (node.hasReady()) handle(node, storage);
+  return { node, storage };
+}
+
+test('the Ready contract: hasReady is false while a Ready awaits advance, and a second ready() asserts', () => {
+  const storage = new MemoryStorage({ voters: ['1'], learners: [] });
+  const node = new RawNode(defaultRaftConfig('1', new SeededPrng(1)), storage);
+  node.campaign();
+  const rd = node.ready();
+  assert.equal(node.hasReady(), false);
+  assert.throws(() => node.ready(), AssertionError);
+  storage.append(rd.entries);
+  node.advance(rd);
+  assert.throws(() => node.advance(rd), AssertionError);
+  assert.equal(node.hasReady(), true);
+});
+
+test('step refuses message types only the node itself may produce', () => {
+  const node = new RawNode(defaultRaftConfig('1', new SeededPrng(1)), new MemoryStorage({ voters: ['1', '2'], learners: [] }));
+  assert.throws(() => node.step(makeMessage({ type: 'MsgHup', from: '2', to: '1' })), { message: 'raft: MsgHup is local and cannot come from the network' });
+});
+
+test('reportUnreachable drops a replicating follower back to probe; reportSnapshot resumes probing', () => {
+  const { node } = threeNodeLeader();
+  assert.equal(node.status().progress.get('2')?.state, 'replicate');
+  node.reportUnreachable('2');
+  assert.equal(node.status().progress.get('2')?.state, 'probe');
+  const pr = node.raft.trk.progress.get('3');
+  assert.ok(pr !== undefined);
+  pr.becomeSnapshot(1);
+  node.reportSnapshot('3', 'failure');
+  assert.deepEqual([node.status().progress.get('3')?.state, node.status().progress.get('3')?.next], ['probe', 2]);
+});
+
+test('status reports progress only on the leader, and learners separately in the configuration', () => {
+  const { node } = threeNodeLeader();
+  const st = node.status();
+  assert.deepEqual([...st.progress.keys()], ['1', '2', '3']);
+  assert.deepEqual(st.confState, { voters: ['1', '2', '3'], learners: [] });
+  const follower = new RawNode(defaultRaftConfig('2', new SeededPrng(1)), new MemoryStorage({ voters: ['1', '2'], learners: ['3'] }));
+  assert.equal(follower.status().progress.size, 0);
+  assert.deepEqual(follower.status().confState, { voters: ['1', '2'], learners: ['3'] });
+});
+
+test('proposeConfChange appends an encoded confChange entry; a second one while pending becomes a no-op', () => {
+  const { node, storage } = threeNodeLeader();
+  node.proposeConfChange({ type: 'addNode', nodeId: '4', context: bytes('ctx') });
+  node.proposeConfChange({ type: 'removeNode', nodeId: '2', context: new Uint8Array() });
+  const rd = handle(node, storage);
+  assert.deepEqual(rd.entries.map((e) => [e.index, e.type, e.data.byteLength > 0]), [[2, 'confChange', true], [3, 'normal', false]]);
+  assert.deepEqual(decodeConfChange(rd.entries[0]?.data ?? new Uint8Array()).nodeId, '4');
 });

@@ -173,6 +173,7 @@ export class DiskStorage implements Storage {
     if (hardState !== undefined) {
       assertSafeIndex(hardState.term, 'hardState.term');
       assertSafeIndex(hardState.commit, 'hardState.commit');
+      assert(hardState.commit <= this.lastIndex(), () => `hard state commits ${hardState.commit} beyond the last index ${this.lastIndex()}`);
       this.hardStateValue = hardState;
     }
     const barrier = this.snapshotBarrier;
@@ -259,6 +260,7 @@ export class DiskStorage implements Storage {
     const head = kept[0];
     if (head === undefined) return kept;
     assert(head.index <= this.lastIndex() + 1, () => `append leaves a gap: entry ${head.index} after last ${this.lastIndex()}`);
+    assert(head.term >= this.term(head.index - 1), () => `entry ${head.index} of term ${head.term} follows a later term`);
     for (let k = 1; k < kept.length; k++) {
       assert(kept[k]?.index === head.index + k, 'append: entries are not contiguous');
     }

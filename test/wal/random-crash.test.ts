@@ -60,9 +60,11 @@ class Life {
 
   issueSave(prng: SeededPrng): void {
     const last = this.log.length;
-    let term = Math.max(1, this.hardState.term);
+    const lastTerm = last > 0 ? Number(this.log[last - 1]?.split(':')[0]) : 0;
+    // A torn batch may keep entries of a newer term than the hard state written after them.
+    let term = Math.max(1, this.hardState.term, lastTerm);
     let from = last + 1;
-    const lowest = Math.max(this.durableCommit, this.snapshotIndex) + 1;
+    const lowest = Math.max(this.hardState.commit, this.durableCommit, this.snapshotIndex) + 1;
     if (prng.int(8) === 0 && last >= lowest) {
       term += 1; // a new leader overwrites the uncommitted suffix
       from = lowest + prng.int(last - lowest + 1);

@@ -84,7 +84,8 @@ describe('WAL crash suite: truncation at every offset', () => {
 /** A repaired WAL takes new appends and replays them. */
 async function appendAfterRepair(disk: DiskStorage, dir: string, fs: FileSystem): Promise<void> {
   const last = disk.lastIndex();
-  const term = disk.initialState().hardState.term;
+  // A torn batch may keep entries of a newer term than the hard state that followed them.
+  const term = Math.max(1, disk.initialState().hardState.term, disk.term(last));
   await disk.save({ term, vote: 'n1', commit: last }, [entry(last + 1, term, 'after-repair')], true);
   await disk.close();
   const reopened = await DiskStorage.open(dir, fs);

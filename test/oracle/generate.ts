@@ -42,7 +42,7 @@ class SequenceGenerator {
   constructor(readonly seed: number) {
     this.prng = new SeededPrng(seed);
     // Expiry costs ~1 s of waiting, so only some sequences get one small-TTL write.
-    this.smallTtlsLeft = this.chance(0.15) ? 1 : 0;
+    this.smallTtlsLeft = this.chance(0.3) ? 1 : 0;
   }
 
   chance(p: number): boolean {
@@ -94,7 +94,7 @@ class SequenceGenerator {
 
   ttl(): { sym: Sym; expires: boolean } {
     const roll = this.prng.next();
-    if (this.smallTtlsLeft > 0 && roll < 0.5) {
+    if (this.smallTtlsLeft > 0 && roll < 0.6) {
       this.smallTtlsLeft--;
       return { sym: lit(this.pick(['0', '1'])), expires: true };
     }
@@ -316,6 +316,16 @@ function opWatch(g: SequenceGenerator): Step {
   return { kind: 'watch', watch, triggers };
 }
 
+/**
+ * After a 0–1 s TTL has expired (the runner waits for it), a recursive watch from the current
+ * index replays the `expire` event from the history.
+ */
+function expiryWatch(key: readonly PathSeg[]): Step {
+  const params: Param[] = [['wait', lit('true')], ['recursive', lit('true')], ['waitIndex', { kind: 'currentIndex', delta: 0 }]];
+  const watch = plain('GET', key, params);
+  return { kind: 'watch', watch, triggers: [[plain('PUT', key, [['value', lit('v1')]])], [plain('DELETE', key, [['recursive', lit('true')]])]] };
+}
+
 /** A request without random placement or noise (watch triggers must be predictable). */
 function plain(method: string, key: readonly PathSeg[], params: Param[]): ReqSpec {
   return { method, key, pathStyle: 'normal', query: method === 'PUT' || method === 'POST' ? [] : params, form: method === 'PUT' || method === 'POST' ? params : [], expectsExpiry: false };
@@ -372,6 +382,12 @@ function pickOp(g: SequenceGenerator): OpBuilder {
 export function generateSequence(seed: number, requestCount: number): Sequence {
   const g = new SequenceGenerator(seed);
   const steps: Step[] = [];
-  for (let i = 0; i < requestCount; i++) steps.push(pickOp(g)(g));
+  while (steps.length < requestCount) {
+    const step = pickOp(g)(g);
+    steps.push(step);
+    if (step.kind === 'request' && step.req.expectsExpiry && step.req.key !== null && steps.length < requestCount) {
+      steps.push(expiryWatch(step.req.key));
+    }
+  }
   return { seed, prefix: `o${seed}`, steps };
 }

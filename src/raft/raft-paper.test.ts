@@ -702,3 +702,17 @@ test('§6.4 (thesis) a read pending when the leader steps down is never answered
   r.step(msg('MsgHeartbeatResp', '3', '1', r.term, { context: enc('stale') }));
   assert.deepEqual(r.readStates, []);
 });
+
+test('§7 a joining server installs a snapshot taken before its addition, then learns its membership from the log', () => {
+  const r = newRaft('4', [], {}, new MemoryStorage({ voters: [], learners: [] }));
+  const snapshot = { data: enc('state'), metadata: { index: 5, term: 2, confState: { voters: ['1', '2', '3'], learners: [] } } };
+  r.step(msg('MsgSnap', '1', '4', 2, { snapshot }));
+  assert.equal(r.raftLog.committed, 5);
+  assert.equal(r.promotable(), false);
+  (r.raftLog.storage as MemoryStorage).applySnapshot(snapshot);
+  r.raftLog.stableSnapTo(5);
+  r.assertInvariants();
+  r.applyConfChange({ type: 'addNode', nodeId: '4', context: new Uint8Array() });
+  assert.equal(r.promotable(), true);
+  assert.deepEqual(r.trk.voters(), ['1', '2', '3', '4']);
+});

@@ -623,8 +623,8 @@ export class Raft {
     const { index, term, confState } = snapshot.metadata;
     if (index <= this.raftLog.committed) return false;
     if (this.state !== 'follower') return false;
-    const inConfig = confState.voters.includes(this.id) || confState.learners.includes(this.id);
-    if (!inConfig) return false;
+    // A snapshot taken before our own addition does not list us; we install it anyway and learn
+    // our membership from the entries that follow (refusing would leave a joiner stuck).
     if (this.raftLog.matchTerm(index, term)) {
       // Our log already has the snapshot's last entry: just fast-forward the commit index.
       this.raftLog.commitTo(index);

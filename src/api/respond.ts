@@ -1,0 +1,76 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { goJson } from '../common/json.js';
+import type { EtcdError } from '../common/errors.js';
+import type { ClientPortMember } from './member-port.js';
+import { escapePath } from './percent.js';
+
+/**
+ * Writing responses the way etcd does: Go JSON plus `\n`, `Content-Type: application/json`, the
+ * index headers, and the cluster id on every key response (spec §3, §17). Bodies are sent with a
+ * Content-Length (no chunking) except for watches. HEAD gets the same headers and no body.
+ */
+
+export type OutgoingHeaders = Record<string, string | number>;
+
+/** Headers of a successful key response: the etcd index plus Raft's commit index and term. */
+export function keyHeaders(member: ClientPortMember, etcdIndex: number): OutgoingHeaders {
+  return {
+    'Content-Type': 'application/json',
+    'X-Etcd-Cluster-Id': member.clusterId(),
+    'X-Etcd-Index': etcdIndex,
+    'X-Raft-Index': member.raftIndex(),
+    'X-Raft-Term': member.raftTerm(),
+  };
+}
+
+/** Errors carry only the etcd index and the cluster id (as etcd 3.4). */
+function errorHeaders(member: ClientPortMember, etcdIndex: number): OutgoingHeaders {
+  return { 'Content-Type': 'application/json', 'X-Etcd-Cluster-Id': member.clusterId(), 'X-Etcd-Index': etcdIndex };
+}
+
+export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, headers: OutgoingHeaders, body: string): void {
+  headers['Content-Length'] = Buffer.byteLength(body);
+  res.writeHead(status, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, headers: OutgoingHeaders, value: unknown): void {
+  sendBody(req, res, status, headers, goJson(value) + '\n');
+}
+
+/** A v2 error body. Validation errors have no index of their own: they report the current one (§17). */
+export function sendEtcdError(req: IncomingMessage, res: ServerResponse, member: ClientPortMember, error: EtcdError): void {
+  if (error.index === 0) error.index = member.store.index;
+  sendJson(req, res, error.httpStatus, errorHeaders(member, error.index), error.toJSON());
+}
+
+/** Go's plain-text errors (http.Error): `404 page not found`, `Method Not Allowed`. */
+export function sendPlainError(req: IncomingMessage, res: ServerResponse, status: number, text: string, extra: OutgoingHeaders = {}): void {
+  const headers: OutgoingHeaders = { ...extra, 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
+  sendBody(req, res, status, headers, `${text}\n`);
+}
+
+export function sendNotFound(req: IncomingMessage, res: ServerResponse): void {
+  sendPlainError(req, res, 404, '404 page not found');
+}
+
+export function sendMethodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
+  sendPlainError(req, res, 405, 'Method Not Allowed', { Allow: allow });
+}
+
+/** Go's http.Redirect: Location plus, for GET/HEAD, a tiny HTML body. */
+export function sendRedirect(req: IncomingMessage, res: ServerResponse, status: 301 | 307, location: string): void {
+  const statusText = status === 301 ? 'Moved Permanently' : 'Temporary Redirect';
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    const href = location.replaceAll('&', '&amp;').replaceAll('"', '&#34;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+    sendBody(req, res, status, { Location: location, 'Content-Type': 'text/html; charset=utf-8' }, `<a href="${href}">${statusText}</a>.\n\n`);
+  } else {
+    res.writeHead(status, { Location: location, 'Content-Length': 0 });
+    res.end();
+  }
+}
+
+/** 301 target for an unclean path: the cleaned path, escaped, with the original query. */
+export function cleanedLocation(cleanPath: string, rawQuery: string): string {
+  return rawQuery === '' ? escapePath(cleanPath) : `${escapePath(cleanPath)}?${rawQuery}`;
+}

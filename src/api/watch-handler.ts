@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EtcdError } from '../common/errors.js';
+import { goJson } from '../common/json.js';
+import type { Watcher } from '../store/index.js';
+import type { StoreEvent } from '../store/types.js';
+import type { WatchRequest } from './keys-request.js';
+import type { ClientPortMember } from './member-port.js';
+import type { ClientPortOptions } from './options.js';
+import { keyHeaders, sendEtcdError } from './respond.js';
+
+/**
+ * `wait=true`: headers (200, X-Etcd-Index = the index at registration) are flushed at once so the
+ * client knows it is watching; then one event ends a long poll, or every event is written as one
+ * JSON line for `stream=true`. An idle watch ends with 200 and nothing (more) written, as etcd 3.4
+ * does after 5 minutes. Whatever ends the response — event, idle timeout, the client going away, a
+ * stream client that stops reading — removes the watcher from the store, so `watchers` drops back.
+ */
+export function serveWatch(member: ClientPortMember, options: ClientPortOptions, req: IncomingMessage, res: ServerResponse, request: WatchRequest): void {
+  let watcher: Watcher;
+  try {
+    watcher = member.store.watch(request.key, { recursive: request.recursive, stream: request.stream, sinceIndex: request.sinceIndex });
+  } catch (error) {
+    if (!(error instanceof EtcdError)) throw error;
+    sendEtcdError(req, res, member, error);
+    return;
+  }
+  res.writeHead(200, keyHeaders(member, member.store.index));
+  res.flushHeaders();
+  new WatchResponse(watcher, res, request.stream, options).start();
+}
+
+class WatchResponse {
+  private finished = false;
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly watcher: Watcher,
+    private readonly res: ServerResponse,
+    private readonly stream: boolean,
+    private readonly options: ClientPortOptions,
+  ) {}
+
+  start(): void {
+    this.res.once('close', () => this.finish(null));
+    this.idleTimer = setTimeout(() => this.finish(null), this.options.watchIdleTimeoutMs);
+    // May deliver synchronously when the event is already in the history (waitIndex in the past).
+    this.watcher.onEvent((event) => this.deliver(event));
+  }
+
+  private deliver(event: StoreEvent): void {
+    if (this.finished) return;
+    const line = goJson(event.json) + '\n';
+    if (!this.stream) {
+      this.finish(line);
+      return;
+    }
+    this.res.write(line);
+    // A client that does not read would make us buffer without bound; etcd drops such streams too.
+    if (this.res.writableLength > this.options.maxStreamBacklogBytes) {
+      this.finish(null);
+      this.res.destroy();
+      return;
+    }
+    this.idleTimer?.refresh();
+  }
+
+  private finish(lastChunk: string | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.watcher.remove();
+    if (!this.res.writableEnded) {
+      if (lastChunk === null) this.res.end();
+      else this.res.end(lastChunk);
+    }
+  }
+}

@@ -119,7 +119,8 @@ export class TargetState {
   /** Remembers the current index, modified indexes and created in-order keys from a response. */
   learn(spec: ReqSpec | null, res: { status: number; headers: Readonly<Record<string, string>>; body: string | null }): void {
     const index = Number(res.headers['x-etcd-index']);
-    if (Number.isSafeInteger(index) && index > 0) this.current = index;
+    // max: a watch's header carries the index at registration, older than its triggers' writes.
+    if (Number.isSafeInteger(index) && index > this.current) this.current = index;
     const body = parseJson(res.body);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
     this.learnNode(body['prevNode']);

@@ -66,7 +66,7 @@ async function sweep(where: Where, tailStep: number, headStep: number): Promise<
     const acked = ends.filter((end) => end <= cut).length;
     checkRecovered(recoveredOf(disk), saves, acked);
     if (ends.includes(cut)) assert.equal(disk.opened.repairedTail, undefined, `cut ${cut} is a record boundary`);
-    if (where === 'disk' || trials % 10 === 0) await appendAfterRepair(disk, dir, fs);
+    if (trials % 5 === 0) await appendAfterRepair(disk, dir, fs);
     await disk.close();
     if (where === 'disk') removeDir(dir);
     trials += 1;
@@ -78,7 +78,7 @@ describe('WAL crash suite: truncation at every offset', () => {
   it('a real WAL cut at EVERY byte offset (opened through the fault fs) is repaired and keeps every completed save', () =>
     sweep('memory', 1, 1));
 
-  it('the same on the real disk, at a stride', () => sweep('disk', 9, 41));
+  it('the same on the real disk, at a stride', () => sweep('disk', 19, 97));
 });
 
 /** A repaired WAL takes new appends and replays them. */

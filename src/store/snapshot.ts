@@ -6,14 +6,18 @@
 import { assert } from '../common/assert.js';
 import type { HistoryEntry } from './history.js';
 import { TreeNode } from './node.js';
-import { parentKey } from './path.js';
+import { childKey } from './path.js';
 import { zeroCounters, type CounterName, type WriteCounters } from './stats.js';
 import type { EventJson } from './types.js';
 
-const formatVersion = 1;
+const formatVersion = 2;
 
-/** [key, value (null for a directory), createdIndex, modifiedIndex, expireAtMs] */
-type NodeRecord = [string, string | null, number, number, number | null];
+/**
+ * [parent's position in the list (0 = root, records count from 1), name, value (null for a
+ * directory), createdIndex, modifiedIndex, expireAtMs]. Names rather than full keys keep a deep
+ * tree's snapshot linear in its size.
+ */
+type NodeRecord = [number, string, string | null, number, number, number | null];
 /** [event json, index, created, refresh] */
 type EventRecord = [EventJson, number, boolean, boolean];
 
@@ -34,15 +38,17 @@ export interface StoreState {
 
 export function encodeSnapshot(state: StoreState): Uint8Array {
   const nodes: NodeRecord[] = [];
-  const pending: TreeNode[] = [state.root];
-  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+  const pending: { node: TreeNode; parentOrdinal: number }[] = [{ node: state.root, parentOrdinal: -1 }];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const { node, parentOrdinal } = item;
     if (node !== state.root) {
-      nodes.push([node.key, node.isDir ? null : node.value, node.createdIndex, node.modifiedIndex, node.expireAtMs]);
+      nodes.push([parentOrdinal, node.name, node.isDir ? null : node.value, node.createdIndex, node.modifiedIndex, node.expireAtMs]);
     }
+    const ordinal = nodes.length; // the root is 0, the n-th record is n
     if (node.children !== null) {
       // Reverse so that popping restores insertion order: listings stay in the same order after recovery.
       const children = Array.from(node.children.values());
-      for (let i = children.length - 1; i >= 0; i--) pending.push(children[i] as TreeNode);
+      for (let i = children.length - 1; i >= 0; i--) pending.push({ node: children[i] as TreeNode, parentOrdinal: ordinal });
     }
   }
   const history: EventRecord[] = state.history.map((entry) => [entry.event.json, entry.event.index, entry.event.created, entry.refresh]);
@@ -61,17 +67,17 @@ export function decodeSnapshot(data: Uint8Array): StoreState {
     counters[name] = value;
   }
   const root = TreeNode.dir(null, '', 0, null);
-  const dirs = new Map<string, TreeNode>([['/', root]]);
-  for (const [key, value, createdIndex, modifiedIndex, expireAtMs] of parsed.nodes) {
-    const parent = dirs.get(parentKey(key));
-    assert(parent !== undefined && parent.children !== null, () => `store snapshot: ${key} has no parent directory`);
-    const name = key.slice(key.lastIndexOf('/') + 1);
+  const byOrdinal: TreeNode[] = [root];
+  for (const [parentOrdinal, name, value, createdIndex, modifiedIndex, expireAtMs] of parsed.nodes) {
+    const parent = byOrdinal[parentOrdinal];
+    assert(parent !== undefined && parent.children !== null && !parent.children.has(name), () => `store snapshot: bad parent for ${name}`);
+    const key = childKey(parent.key, name);
     const node =
       value === null
         ? new TreeNode(key, name, parent, '', new Map(), createdIndex, modifiedIndex, expireAtMs)
         : new TreeNode(key, name, parent, value, null, createdIndex, modifiedIndex, expireAtMs);
     parent.children.set(name, node);
-    if (value === null) dirs.set(key, node);
+    byOrdinal.push(node);
   }
   const history: HistoryEntry[] = parsed.history.map(([json, index, created, refresh]) => ({ event: { json, index, created }, refresh }));
   return { index: parsed.index, counters, root, history };

@@ -130,9 +130,11 @@ test('the Ready contract: hasReady is false while a Ready awaits advance, and a 
   assert.equal(node.hasReady(), true);
 });
 
-test('step refuses message types only the node itself may produce', () => {
+test('step refuses message types only the node itself may produce, and malformed messages', () => {
   const node = new RawNode(defaultRaftConfig('1', new SeededPrng(1)), new MemoryStorage({ voters: ['1', '2'], learners: [] }));
   assert.throws(() => node.step(makeMessage({ type: 'MsgHup', from: '2', to: '1' })), { message: 'raft: MsgHup is local and cannot come from the network' });
+  assert.throws(() => node.step(makeMessage({ type: 'MsgProp', from: '2', to: '1' })), { message: 'raft: MsgProp without entries' });
+  assert.throws(() => node.step(makeMessage({ type: 'MsgSnap', from: '2', to: '1', term: 1 })), { message: 'raft: MsgSnap without a snapshot' });
 });
 
 test('reportUnreachable drops a replicating follower back to probe; reportSnapshot resumes probing', () => {

@@ -100,6 +100,8 @@ export class RawNode {
   /** Feeds a message from a peer. Returns false if it was a forwarded request the node had to drop. */
   step(m: Message): boolean {
     if (LOCAL_MESSAGE_TYPES.has(m.type)) throw new Error(`raft: ${m.type} is local and cannot come from the network`);
+    if (m.type === 'MsgProp' && m.entries.length === 0) throw new Error('raft: MsgProp without entries');
+    if (m.type === 'MsgSnap' && m.snapshot === undefined) throw new Error('raft: MsgSnap without a snapshot');
     // A response from a node we do not know (e.g. removed) carries no information for us.
     if (m.type.endsWith('Resp') && !this.raft.trk.progress.has(m.from) && m.type !== 'MsgReadIndexResp') return true;
     const result = this.raft.step(m);

@@ -15,6 +15,11 @@
  *   tick-election IDS | tick-heartbeat IDS | tick IDS n=N
  *   raft-log ID | raft-state | status ID | applied ID | read-states ID
  *   partition 1,2|3,4,5 | isolate ID | cut FROM TO | heal | compact ID INDEX | restart ID
+ *
+ * Sent messages queue up until delivered; a message crossing a cut link is dropped when it is
+ * delivered (and shown as `dropped:`). `stabilize IDS` lets only IDS handle readies and receive
+ * messages; messages to other nodes stay queued. `tick-election` ticks a follower exactly to its
+ * randomised timeout and a leader through one election timeout (one check-quorum round).
  */
 import { MemoryStorage } from '../../src/raft/memory-storage.js';
 import { ProposalDroppedError } from '../../src/raft/raft.js';

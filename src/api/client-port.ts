@@ -11,7 +11,7 @@ import {
   handleVersion,
 } from './info-handlers.js';
 import { keyFromPath, muxCleanPath } from './key-path.js';
-import { handleKeys, type KeysContext } from './keys-handler.js';
+import { afterDiscardingBody, handleKeys, type KeysContext } from './keys-handler.js';
 import type { ClientPortMember } from './member-port.js';
 import { resolveClientPortOptions, type ClientPortOptions } from './options.js';
 import { percentDecode } from './percent.js';
@@ -83,7 +83,7 @@ function route(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, path
     sendMethodNotAllowed(req, res, 'GET,HEAD');
     return;
   }
-  handler(ctx.member, req, res);
+  afterDiscardingBody(req, () => handler(ctx.member, req, res));
 }
 
 /**

@@ -47,8 +47,22 @@ export function handleKeys(ctx: KeysContext, req: IncomingMessage, res: ServerRe
   if ((method === 'PUT' || method === 'POST') && isUrlEncodedForm(req.headers['content-type'])) {
     readFormBody(ctx, req, res, (body) => serveKeys(ctx, req, res, method, key, body, rawQuery));
   } else {
-    serveKeys(ctx, req, res, method, key, null, rawQuery);
+    afterDiscardingBody(req, () => serveKeys(ctx, req, res, method, key, null, rawQuery));
   }
+}
+
+/**
+ * A body nobody reads (GET/DELETE, or not a form) is drained before answering: Node cannot reuse a
+ * keep-alive connection whose request body was still arriving when the response ended.
+ */
+export function afterDiscardingBody(req: IncomingMessage, then: () => void): void {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+  if (!hasBody || req.complete) {
+    then();
+    return;
+  }
+  req.once('end', then);
+  req.resume();
 }
 
 /** Collects the body as a latin1 byte string; an oversized body is answered 210 and the connection closed. */

@@ -35,7 +35,17 @@ export function sendBody(req: IncomingMessage, res: ServerResponse, status: numb
 }
 
 export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, headers: OutgoingHeaders, value: unknown): void {
-  sendBody(req, res, status, headers, goJson(value) + '\n');
+  sendBody(req, res, status, headers, goJsonLine(value));
+}
+
+/**
+ * Go JSON + `\n`. Values arrive UTF-8-decoded, so an invalid byte is already U+FFFD; Go writes
+ * invalid bytes as the escape `\ufffd`, and so do we (a literal U+FFFD sent by a client is
+ * indistinguishable here and is escaped too — equivalent JSON).
+ */
+export function goJsonLine(value: unknown): string {
+  const json = goJson(value);
+  return (json.includes('\ufffd') ? json.replaceAll('\ufffd', '\\ufffd') : json) + '\n';
 }
 
 /** A v2 error body. Validation errors have no index of their own: they report the current one (§17). */

@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdError } from '../common/errors.js';
-import { goJson } from '../common/json.js';
 import type { Watcher } from '../store/index.js';
 import type { StoreEvent } from '../store/types.js';
 import type { WatchRequest } from './keys-request.js';
 import type { ClientPortMember } from './member-port.js';
 import type { ClientPortOptions } from './options.js';
-import { keyHeaders, sendEtcdError } from './respond.js';
+import { goJsonLine, keyHeaders, sendEtcdError } from './respond.js';
 
 /**
  * `wait=true`: headers (200, X-Etcd-Index = the index at registration) are flushed at once so the
@@ -49,7 +48,7 @@ class WatchResponse {
 
   private deliver(event: StoreEvent): void {
     if (this.finished) return;
-    const line = goJson(event.json) + '\n';
+    const line = goJsonLine(event.json);
     if (!this.stream) {
       this.finish(line);
       return;

@@ -224,3 +224,29 @@ test('sorted lists children by byte-wise key order at every level', () => {
   const unsorted = store.get('/s', { recursive: false, sorted: false }, T0).json.node;
   assert.deepEqual(unsorted?.nodes?.map((n) => n.key), ['/s/b', '/s/a', '/s/B', '/s/\u{1F600}', '/s/\uFF21']);
 });
+
+test('create of a directory with a TTL, its TTL update and its expiry keep etcd\'s shapes', () => {
+  const store = new Store();
+  const created = store.apply(createCmd('/dir', 'ignored', { dir: true, expireAtMs: T0 + 2500 }));
+  assert.equal(body(created), '{"action":"create","node":{"key":"/dir","dir":true,"expiration":"2026-01-01T00:00:02.5Z","ttl":3,"modifiedIndex":1,"createdIndex":1}}');
+  store.apply(updateCmd('/dir', '', { expireAtMs: T0 + 4000 }));
+  assert.deepEqual(store.applySync({ op: 'sync', nowMs: T0 + 3000 }), []);
+  const [expired] = store.applySync({ op: 'sync', nowMs: T0 + 4250 });
+  assert.ok(expired);
+  assert.equal(
+    body(expired),
+    '{"action":"expire","node":{"key":"/dir","dir":true,"modifiedIndex":3,"createdIndex":1},"prevNode":{"key":"/dir","dir":true,"expiration":"2026-01-01T00:00:04Z","modifiedIndex":1,"createdIndex":1}}',
+  );
+});
+
+test('compareAndSwap with a TTL sets it; without one it clears it', () => {
+  const store = new Store();
+  store.apply(setCmd('/k', 'a'));
+  assert.equal(
+    body(store.apply(casCmd('/k', 'b', 'a', 1, { expireAtMs: T0 + 7000 }))),
+    '{"action":"compareAndSwap","node":{"key":"/k","value":"b","expiration":"2026-01-01T00:00:07Z","ttl":7,"modifiedIndex":2,"createdIndex":1},"prevNode":{"key":"/k","value":"a","modifiedIndex":1,"createdIndex":1}}',
+  );
+  assert.equal(store.nextExpiryMs(), T0 + 7000);
+  store.apply(casCmd('/k', 'c', 'b', 0));
+  assert.equal(store.nextExpiryMs(), null);
+});

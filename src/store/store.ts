@@ -135,8 +135,8 @@ export class Store {
       if (error instanceof EtcdError) this.counters.getsFail++;
       throw error;
     }
-    this.counters.getsSuccess++;
     const json = node.render(true, opts.recursive, nowMs, opts.sorted);
+    this.counters.getsSuccess++;
     return { json: { action: 'get', node: json }, index: this.currentIndex, created: false };
   }
 

@@ -64,10 +64,10 @@ function makeEvent(action: Action, node: NodeJson, prevNode: NodeJson | null, in
   return { json, index, created };
 }
 
-/** The node part of delete/compareAndDelete/expire events: key, (dir), indexes, nothing else. */
-function removalNode(node: TreeNode, index: number, withDir: boolean): NodeJson {
+/** The node part of delete/compareAndDelete/expire events: key, dir flag, indexes; no value or TTL. */
+function removalNode(node: TreeNode, index: number): NodeJson {
   const json: NodeJson = { key: node.key };
-  if (withDir && node.isDir) json.dir = true;
+  if (node.isDir) json.dir = true;
   json.modifiedIndex = index;
   json.createdIndex = node.createdIndex;
   return json;
@@ -121,7 +121,7 @@ export class Store {
       const removedKeys = this.detach(node);
       this.currentIndex = index;
       this.counters.expireCount++;
-      events.push(this.publish(makeEvent('expire', removalNode(node, index, true), prevNode, index, false), removedKeys));
+      events.push(this.publish(makeEvent('expire', removalNode(node, index), prevNode, index, false), removedKeys));
     }
     return events;
   }
@@ -279,7 +279,7 @@ export class Store {
     const prevNode = node.renderShallow(cmd.nowMs);
     const removedKeys = this.detach(node);
     this.currentIndex = index;
-    return this.publish(makeEvent('delete', removalNode(node, index, true), prevNode, index, false), removedKeys);
+    return this.publish(makeEvent('delete', removalNode(node, index), prevNode, index, false), removedKeys);
   }
 
   /** No root check here: the root is a directory, so 102 (etcd 3.4 shows it without a cause). */
@@ -294,7 +294,7 @@ export class Store {
     const prevNode = node.renderShallow(cmd.nowMs);
     const removedKeys = this.detach(node);
     this.currentIndex = index;
-    return this.publish(makeEvent('compareAndDelete', removalNode(node, index, false), prevNode, index, false), removedKeys);
+    return this.publish(makeEvent('compareAndDelete', removalNode(node, index), prevNode, index, false), removedKeys);
   }
 
   /**

@@ -157,7 +157,7 @@ describe('DiskStorage', () => {
     await file.sync();
     await fs.fsyncDir(`${DIR}/snap`);
     let reopened = await DiskStorage.open(DIR, fs);
-    const expected = JSON.stringify({ first: 51, last: 50, terms: [], hardState: hs(1, 50), snapshot: [50, 2, 'state@50'] });
+    const expected = JSON.stringify({ first: 51, last: 50, terms: [], hardState: { term: 2, vote: '', commit: 50 }, snapshot: [50, 2, 'state@50'] });
     assert.equal(view(reopened), expected);
     await reopened.save(hs(2, 51), [entry(51, 2)], true);
     reopened = await reopen(reopened, fs);

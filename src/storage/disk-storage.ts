@@ -98,9 +98,19 @@ export class DiskStorage implements Storage {
     const snapshots = new SnapshotStore(join(dir, 'snap'), fs);
     await snapshots.init();
     const { wal, replay } = await Wal.open(join(dir, 'wal'), fs, config.wal);
+    try {
+      return await DiskStorage.recover(wal, replay, snapshots, config);
+    } catch (err) {
+      await wal.close();
+      throw err;
+    }
+  }
+
+  /** Combines the replayed WAL with the newest usable snapshot into the in-memory view. */
+  private static async recover(wal: Wal, replay: WalReplay, snapshots: SnapshotStore, config: DiskStorageConfig): Promise<DiskStorage> {
     const files = await snapshots.list();
     if (!replay.existed && files.length > 0) {
-      throw new StorageOpenError(`cannot start: ${dir} has snapshot files but no wal segments`);
+      throw new StorageOpenError(`cannot start: ${snapshots.dir} has snapshot files but there are no wal segments`);
     }
     const chosen = await chooseSnapshot(snapshots, files, replay);
     const { index, term } = chosen.snapshot.metadata;
@@ -112,10 +122,9 @@ export class DiskStorage implements Storage {
       entries.length = 0;
       await wal.saveSnapshotMarker({ index, term, kind: 'applied' });
     }
-    const replayed = replay.hardState ?? EMPTY_HARD_STATE;
-    const hardState = { term: replayed.term, vote: replayed.vote, commit: Math.max(replayed.commit, index) };
     const opened = { existed: replay.existed, metadata: replay.metadata, repairedTail: replay.repairedTail, skippedSnapshots: chosen.skipped };
     const retained = files.filter((f) => f.index <= index);
+    const hardState = recoveredHardState(replay.hardState ?? EMPTY_HARD_STATE, chosen.snapshot);
     return new DiskStorage(wal, snapshots, config, opened, chosen.snapshot, entries, hardState, retained);
   }
 
@@ -281,6 +290,18 @@ export class DiskStorage implements Storage {
     const last = this.ents[this.ents.length - 1];
     assert(last !== undefined && last.index === offset + this.ents.length - 1, 'log entries not contiguous');
   }
+}
+
+/**
+ * A snapshot is committed state, so commit is at least its index. Its term can be newer than
+ * the last hard state the WAL kept (the hard state of the same Ready was lost): the term then
+ * moves up to it with no vote, since no vote in that term is on record.
+ */
+function recoveredHardState(replayed: HardState, snapshot: Snapshot): HardState {
+  const { index, term } = snapshot.metadata;
+  const commit = Math.max(replayed.commit, index);
+  if (term > replayed.term) return { term, vote: '', commit };
+  return { term: replayed.term, vote: replayed.vote, commit };
 }
 
 function dummyEntry(index: number, term: number): Entry {

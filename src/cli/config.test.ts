@@ -1,5 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseEtcdCommand, SYSTEM_CONFIG_PATH } from './config.js';
 import { ConfigError, type EtcdConfig } from './config-types.js';
 import { OPTIONS } from './config-options.js';
@@ -679,6 +682,37 @@ describe('config file (TOML)', () => {
       'unknown key "peer.port" in config file /u.toml ignored',
       'unknown key "other" in config file /u.toml ignored',
     ]);
+  });
+
+  test('without injected readFile: real files are read; a missing or unreadable one is a ConfigError', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'etcd-config-'));
+    try {
+      const file = join(dir, 'etcd.conf');
+      writeFileSync(file, 'name = "fromdisk"\npeers_file = "' + join(dir, 'peers') + '"\n');
+      writeFileSync(join(dir, 'peers'), 'h1:7001,h2:7001');
+      const command = parseEtcdCommand(['-config', file], {});
+      assert.equal(command.kind, 'run');
+      if (command.kind === 'run') {
+        assert.equal(command.config.name, 'fromdisk');
+        assert.deepEqual(command.config.peers, ['http://h1:7001', 'http://h2:7001']);
+      }
+      assert.throws(() => parseEtcdCommand(['-config', join(dir, 'none')], {}), {
+        name: 'ConfigError',
+        message: `config file ${join(dir, 'none')} does not exist`,
+      });
+      assert.throws(() => parseEtcdCommand(['-config', dir], {}), { name: 'ConfigError', message: `cannot read ${dir}: EISDIR` });
+      assert.throws(() => parseEtcdCommand(['-peers-file', join(dir, 'nope')], {}), {
+        name: 'ConfigError',
+        message: `invalid value "${join(dir, 'nope')}" for flag -peers-file: no such file`,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('without an injected hostname the name is the host name', () => {
+    const command = parseEtcdCommand([], {}, { readFile: () => null });
+    assert.equal(command.kind === 'run' ? command.config.name : '', hostname());
   });
 
   test('peers and peers_file in one file are refused', () => {

@@ -25,6 +25,9 @@ interface NodeJsonLike {
   modifiedIndex?: number;
 }
 
+/** Acknowledgements seen in the current round; the kill waits for a random number of them. */
+let roundAcks = 0;
+
 /** One connection's stream of writes to fresh keys until the server stops answering. */
 async function writeUntilDown(clientUrl: string, prefix: string, acked: Map<string, Acked>): Promise<number> {
   let n = 0;
@@ -51,6 +54,7 @@ async function writeUntilDown(clientUrl: string, prefix: string, acked: Map<stri
     const index = body.node?.modifiedIndex;
     assert.ok(typeof index === 'number', `PUT ${key}: no modifiedIndex in ${JSON.stringify(body)}`);
     acked.set(key, { value, index });
+    roundAcks++;
     n++;
   }
 }
@@ -85,8 +89,13 @@ test('kill -9 during concurrent writes loses no acknowledged write (20+ rounds)'
   let totalAcked = 0;
   try {
     for (let round = 0; round < rounds; round++) {
+      roundAcks = 0;
       const writers = Array.from({ length: WRITERS }, (_, w) => writeUntilDown(etcd.clientUrl, `/crash/r${round}/w${w}`, acked));
-      await new Promise((r) => setTimeout(r, 30 + prng.int(300)));
+      // Kill mid-stream: after a random number of acknowledgements (writes keep flowing), with a
+      // time cap so a slow machine cannot stall the round.
+      const killAfterAcks = 10 + prng.int(300);
+      const capMs = Date.now() + 3_000;
+      while (roundAcks < killAfterAcks && Date.now() < capMs) await new Promise((r) => setTimeout(r, 2));
       await etcd.kill9();
       const counts = await Promise.all(writers);
       totalAcked += counts.reduce((a, b) => a + b, 0);

@@ -17,8 +17,7 @@ after(async () => {
   destroyAgent();
 });
 beforeEach(() => {
-  // A fresh store per test: swap the member behind the same server is not possible, so reset by
-  // deleting user keys instead would leak indexes; each test re-creates the server's member state.
+  // One store for the whole file: tests run in order and build on each other's indexes.
   member = server.member;
 });
 

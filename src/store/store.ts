@@ -28,6 +28,8 @@ import type {
 } from './types.js';
 import { StoreWatcher, WatcherHub, type Watcher } from './watcher-hub.js';
 
+export type { Watcher };
+
 /** Expiry times before 2000-01-01 mean "permanent" (a guard against zero times, spec §6). */
 export const minExpireAtMs = Date.UTC(2000, 0, 1);
 

@@ -59,37 +59,40 @@ function entry(index: number): Entry {
 describe('WAL group commit on the real disk', () => {
   it('64 concurrent writers share writes and fsyncs; each save resolves after a covering fsync', async () => {
     const dir = tempDir('wal-group-');
-    const fs = new CountingFileSystem();
-    const disk = await DiskStorage.open(dir, fs);
-    const before = { appends: fs.appends, syncs: fs.syncs };
-    let index = 0;
-    let saves = 0;
-    let uncovered = 0;
-    const startMs = Date.now();
-    const writer = async (): Promise<void> => {
-      for (let k = 0; k < 40; k++) {
-        index += 1;
-        const appendedBeforeIssue = fs.appendedBytes;
-        await disk.save({ term: 1, vote: 'n1', commit: index - 1 }, [entry(index)], true);
-        // This save's bytes follow everything appended before it was issued: a covering fsync
-        // must have synced strictly more than that.
-        if (fs.syncedBytes <= appendedBeforeIssue) uncovered += 1;
-        saves += 1;
-      }
-    };
-    await Promise.all(Array.from({ length: 64 }, writer));
-    const elapsedMs = Date.now() - startMs;
-    const appends = fs.appends - before.appends;
-    const syncs = fs.syncs - before.syncs;
-    console.log(`group commit: ${saves} saves in ${appends} writes / ${syncs} fsyncs, ${Math.round((saves * 1000) / elapsedMs)} saves/s`);
-    assert.equal(saves, 64 * 40);
-    assert.equal(uncovered, 0);
-    assert.equal(appends, syncs, 'every batch is one write and one fsync');
-    assert.ok(syncs <= saves / 16, `fsyncs are shared (${syncs} for ${saves} saves)`);
-    await disk.close();
-    const reopened = await DiskStorage.open(dir);
-    assert.equal(reopened.lastIndex(), 64 * 40);
-    await reopened.close();
-    removeDir(dir);
+    try {
+      const fs = new CountingFileSystem();
+      const disk = await DiskStorage.open(dir, fs);
+      const before = { appends: fs.appends, syncs: fs.syncs };
+      let index = 0;
+      let saves = 0;
+      let uncovered = 0;
+      const startMs = Date.now();
+      const writer = async (): Promise<void> => {
+        for (let k = 0; k < 40; k++) {
+          index += 1;
+          const appendedBeforeIssue = fs.appendedBytes;
+          await disk.save({ term: 1, vote: 'n1', commit: index - 1 }, [entry(index)], true);
+          // This save's bytes follow everything appended before it was issued: a covering fsync
+          // must have synced strictly more than that.
+          if (fs.syncedBytes <= appendedBeforeIssue) uncovered += 1;
+          saves += 1;
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, writer));
+      const elapsedMs = Date.now() - startMs;
+      const appends = fs.appends - before.appends;
+      const syncs = fs.syncs - before.syncs;
+      console.log(`group commit: ${saves} saves in ${appends} writes / ${syncs} fsyncs, ${Math.round((saves * 1000) / elapsedMs)} saves/s`);
+      assert.equal(saves, 64 * 40);
+      assert.equal(uncovered, 0);
+      assert.equal(appends, syncs, 'every batch is one write and one fsync');
+      assert.ok(syncs <= saves / 16, `fsyncs are shared (${syncs} for ${saves} saves)`);
+      await disk.close();
+      const reopened = await DiskStorage.open(dir);
+      assert.equal(reopened.lastIndex(), 64 * 40);
+      await reopened.close();
+    } finally {
+      removeDir(dir);
+    }
   });
 });

@@ -63,12 +63,15 @@ async function sweep(where: Where, tailStep: number, headStep: number): Promise<
   let trials = 0;
   for (let cut = 0; cut <= size; cut += cut < tailFrom ? headStep : tailStep) {
     const { disk, dir, fs } = await reopenCut(image, segment, cut, where);
-    const acked = ends.filter((end) => end <= cut).length;
-    checkRecovered(recoveredOf(disk), saves, acked);
-    if (ends.includes(cut)) assert.equal(disk.opened.repairedTail, undefined, `cut ${cut} is a record boundary`);
-    if (trials % 5 === 0) await appendAfterRepair(disk, dir, fs);
-    await disk.close();
-    if (where === 'disk') removeDir(dir);
+    try {
+      const acked = ends.filter((end) => end <= cut).length;
+      checkRecovered(recoveredOf(disk), saves, acked);
+      if (ends.includes(cut)) assert.equal(disk.opened.repairedTail, undefined, `cut ${cut} is a record boundary`);
+      if (trials % 5 === 0) await appendAfterRepair(disk, dir, fs);
+      await disk.close();
+    } finally {
+      if (where === 'disk') removeDir(dir);
+    }
     trials += 1;
   }
   console.log(`${where}: ${trials} truncations (step ${tailStep} over the last ${size - tailFrom} bytes, step ${headStep} before)`);

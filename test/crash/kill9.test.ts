@@ -79,7 +79,7 @@ async function readAll(clientUrl: string): Promise<{ files: Map<string, Acked>; 
   return { files, etcdIndex: Number(res.headers.get('x-etcd-index')) };
 }
 
-test('kill -9 during concurrent writes loses no acknowledged write (20+ rounds)', { timeout: 150_000 }, async () => {
+test('kill -9 during concurrent writes loses no acknowledged write (20+ rounds)', { timeout: 240_000 }, async () => {
   const seed = Number(process.env['CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
   const rounds = Number(process.env['CRASH_ROUNDS'] ?? 20);
   console.log(`kill9 crash test: seed=${seed} rounds=${rounds} (replay with CRASH_SEED=${seed})`);

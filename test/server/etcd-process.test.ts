@@ -187,3 +187,23 @@ test('a corrupt WAL record before the tail: refuses to start, naming file and of
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('-force starts over: the old keys are gone and registration takes indexes 1 and 2 again', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'etcd-force-'));
+  try {
+    const first = await startEtcd({ dataDir });
+    await call(first, 'PUT', '/v2/keys/old', 'value=1');
+    assert.equal(await first.stop(), 0);
+    const forced = await startEtcd({ dataDir, args: ['-force'] });
+    try {
+      assert.equal((await call(forced, 'GET', '/v2/keys/old')).status, 404);
+      const put = await call(forced, 'PUT', '/v2/keys/new', 'value=2');
+      assert.equal(put.headers.get('x-etcd-index'), '3');
+      assert.match(forced.output(), /-force: removed the log, snapshots and identity/);
+    } finally {
+      await forced.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

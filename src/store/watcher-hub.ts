@@ -31,7 +31,7 @@ export class StoreWatcher implements Watcher {
     readonly stream: boolean,
     /** Only events with index >= sinceIndex are delivered. */
     readonly sinceIndex: number,
-    private readonly hub: WatcherHub | null,
+    private readonly hub: WatcherHub,
   ) {}
 
   onEvent(listener: Listener): void {
@@ -42,7 +42,7 @@ export class StoreWatcher implements Watcher {
   }
 
   remove(): void {
-    if (this.registered && this.hub !== null) this.hub.unregister(this);
+    if (this.registered) this.hub.unregister(this);
   }
 
   /** Hand one event over (or keep it until a listener is attached). */

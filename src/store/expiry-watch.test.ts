@@ -279,3 +279,15 @@ test('10,000 watchers on one key are all woken by one write and all leave', () =
   assert.equal(woken, 10_000);
   assert.equal(store.stats().watchers, 10_000);
 });
+
+test('formatExpiration agrees with the calendar for 20,000 seeded instants (years 1970-9999)', () => {
+  let state = 12345;
+  for (let i = 0; i < 20_000; i++) {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    const ms = Math.floor((state / 2 ** 31) * 253_402_300_799_999);
+    const iso = new Date(ms).toISOString().replace(/\.?0*Z$/, 'Z').replace(/\.Z$/, 'Z');
+    assert.equal(formatExpiration(ms), iso, `at ${ms}`);
+  }
+  assert.equal(formatExpiration(Date.UTC(2000, 1, 29, 23, 59, 59, 100)), '2000-02-29T23:59:59.1Z');
+  assert.equal(formatExpiration(minExpireAtMs), '2000-01-01T00:00:00Z');
+});

@@ -31,7 +31,7 @@ import { StoreWatcher, WatcherHub, type Watcher } from './watcher-hub.js';
 export type { Watcher };
 
 /** Expiry times before 2000-01-01 mean "permanent" (a guard against zero times, spec §6). */
-export const minExpireAtMs = Date.UTC(2000, 0, 1);
+export const minExpireAtMs = 946_684_800_000; // 2000-01-01T00:00:00Z
 
 export interface GetOptions {
   readonly recursive: boolean;

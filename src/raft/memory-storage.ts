@@ -111,6 +111,8 @@ export class MemoryStorage implements Storage {
     assert(start !== undefined, 'append keeps at least one entry');
     const offset = start.index - this.dummy().index;
     assert(offset <= this.ents.length, () => `append at ${start.index} leaves a gap after ${this.lastIndex()}`);
-    this.ents = [...this.ents.slice(0, offset), ...fresh];
+    // In place: appends are the hot path and the log can be long.
+    this.ents.length = offset;
+    for (const entry of fresh) this.ents.push(entry);
   }
 }

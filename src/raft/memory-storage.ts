@@ -5,7 +5,7 @@
  * entries[0] is a dummy entry standing for the snapshot: its index and term are the snapshot's.
  */
 import { assert } from '../common/assert.js';
-import { limitSize } from './log.js';
+import { entrySizeBytes } from './log.js';
 import {
   CompactedError,
   NONE,
@@ -64,7 +64,18 @@ export class MemoryStorage implements Storage {
     const offset = this.dummy().index;
     if (lo <= offset) throw new CompactedError(`entries(${lo}): compacted (snapshot at ${offset})`);
     if (hi > this.lastIndex() + 1) throw new UnavailableError(`entries(${lo}, ${hi}): beyond last index ${this.lastIndex()}`);
-    return limitSize(this.ents.slice(lo - offset, hi - offset), maxBytes);
+    // Stop at the size limit instead of copying everything up to hi (a lagging follower's range
+    // can be the whole log).
+    const out: Entry[] = [];
+    let total = 0;
+    for (let i = lo - offset; i < hi - offset; i++) {
+      const entry = this.ents[i];
+      assert(entry !== undefined, () => `memory storage lost entry ${i + offset}`);
+      total += entrySizeBytes(entry);
+      if (out.length > 0 && total > maxBytes) break;
+      out.push(entry);
+    }
+    return out;
   }
 
   snapshot(): Snapshot {

@@ -41,7 +41,7 @@ function countEscapes(text: string): string {
 
 /** 20-digit path segments are in-order key names, i.e. indexes. */
 function relativizeKey(key: string, base: number): string {
-  return key.replace(/\/(\d{20})(?=\/|$)/g, (_m, digits: string) => `/#${Number(digits) - base}`);
+  return key.replace(/\/(\d{20})(?=[/?]|$)/g, (_m, digits: string) => `/#${Number(digits) - base}`);
 }
 
 function relativizeNode(node: Json, base: number): Json {
@@ -99,7 +99,7 @@ export function observe(res: RawResponse | null, failure: string | null, base: n
     hasRaftTerm: h['x-raft-term'] !== undefined,
     hasClusterId: h['x-etcd-cluster-id'] !== undefined,
     contentType,
-    location: h['location'] ?? null,
+    location: h['location'] === undefined ? null : relativizeKey(h['location'], base),
     allow: h['allow'] ?? null,
     body: json !== null ? relativizeBody(json, base) : res.body === '' ? null : res.body,
     bodyIsJson: json !== null,
@@ -120,6 +120,7 @@ export function observeOpenWatch(status: number, headers: Readonly<Record<string
  *  - Root node: this project renders `"key":"/"` on the root node (3.4 omits it).
  *  - Validation errors (codes 200–299): 3.4 reports `index` 0 and `X-Etcd-Index: 0`; this
  *    project reports the current etcd index ("validation cause: 3.4 wording; index = current").
+ *    A HEAD has no body, so there the header alone (0 only on validation errors) identifies it.
  *  - `X-Etcd-Cluster-Id` is "always sent" here: its presence is only required where 3.4 sends it
  *    (handled in compare, not here).
  * (The 3-vs-4 first write index is absorbed by relativize; `/_etcd` keys, mixed-case booleans
@@ -128,6 +129,9 @@ export function observeOpenWatch(status: number, headers: Readonly<Record<string
  */
 export function applyProjectDecisions(obs: Observation, currentRel: number): Observation {
   const out: Observation = { ...obs };
+  // Every store answer carries an index >= 1; X-Etcd-Index 0 only comes with validation errors
+  // (also on HEAD, where there is no body to look at).
+  if (out.etcdIndex === 0) out.etcdIndex = currentRel;
   const body = obs.body;
   if (!isObject(body)) return out;
   const node = body['node'];
@@ -137,7 +141,6 @@ export function applyProjectDecisions(obs: Observation, currentRel: number): Obs
   const code = body['errorCode'];
   if (typeof code === 'number' && code >= 200 && code < 300 && body['index'] === 0) {
     out.body = { ...body, index: currentRel };
-    if (out.etcdIndex === 0) out.etcdIndex = currentRel;
   }
   return out;
 }

@@ -157,13 +157,14 @@ class SequenceRun {
     return status;
   }
 
-  private expected(obs: Observation, target: TargetState): Observation {
-    return applyProjectDecisions(obs, target.current - target.seqBase);
-  }
-
-  private check(spec: ReqSpec, refSide: Side, candSide: Side, label: string): void {
-    const expected = this.expected(refSide.observation, this.ref);
-    const actual = this.config.selfCheck ? this.expected(candSide.observation, this.cand) : candSide.observation;
+  /**
+   * `currentAtRequest` (per server) is the index when the request was handled: a validation error
+   * reports it (§17). For a watch that is the index at registration, before its triggers ran.
+   */
+  private check(spec: ReqSpec, refSide: Side, candSide: Side, label: string, currentAtRequest?: readonly [number, number]): void {
+    const [refCurrent, candCurrent] = currentAtRequest ?? [this.ref.current, this.cand.current];
+    const expected = applyProjectDecisions(refSide.observation, refCurrent - this.ref.seqBase);
+    const actual = this.config.selfCheck ? applyProjectDecisions(candSide.observation, candCurrent - this.cand.seqBase) : candSide.observation;
     const diffs = compareObservations(expected, actual, { sorted: effectiveFlag(spec, 'sorted') });
     if (diffs.length === 0) return;
     throw new MismatchFound([
@@ -235,6 +236,7 @@ class SequenceRun {
     this.requests++;
     const [refOpen, candOpen] = await Promise.all([this.openWatch(this.ref, spec), this.openWatch(this.cand, spec)]);
     this.history.push(`${describeRequest(refOpen.request)}   (watch)`);
+    const currentAtOpen = [this.ref.current, this.cand.current] as const;
     let delivered = false;
     try {
       for (const group of triggers) {
@@ -253,7 +255,7 @@ class SequenceRun {
     const waitMs = delivered ? this.config.watchEventTimeoutMs : this.config.openWatchGraceMs;
     const [refSide, candSide] = await Promise.all([this.finishWatch(this.ref, spec, refOpen, waitMs), this.finishWatch(this.cand, spec, candOpen, waitMs)]);
     this.tally('watch', refSide);
-    this.check(spec, refSide, candSide, 'watch');
+    this.check(spec, refSide, candSide, 'watch', currentAtOpen);
   }
 
   private tally(label: string, side: Side): void {

@@ -19,7 +19,21 @@ async function ourMember(): Promise<Server> {
   return { label: 'ours', clientUrl: member.clientUrl, stop: () => member.remove() };
 }
 
+/**
+ * Starts the pair, retrying a few times: a port proven free can still be taken by another
+ * process before the server binds it (EADDRINUSE) on a machine shared with other test runs.
+ */
 export async function startPair(candidate: CandidateKind): Promise<readonly [Server, Server]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPairOnce(candidate);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startPairOnce(candidate: CandidateKind): Promise<readonly [Server, Server]> {
   const started = await Promise.allSettled([
     realEtcd('etcd 3.4'),
     candidate === 'ours' ? ourMember() : realEtcd('etcd 3.4 (second)'),

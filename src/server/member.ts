@@ -17,7 +17,7 @@ import type { ConfState, Entry, HardState, Ready, ReadState, SoftState } from '.
 import type { Store } from '../store/store.js';
 import type { StoreCommand, StoreEvent, WriteCommand } from '../store/types.js';
 import type { MemberConfig } from './config.js';
-import { decodeLogRequest, encodeLogRequest } from './entry-codec.js';
+import { decodeLogRequest, encodeLogRequest, type LogRequest } from './entry-codec.js';
 import type { DurableLog, RaftDriver } from './member-deps.js';
 import type { PeerPortSource } from './peer-port.js';
 import { CLUSTER_CONFIG_KEY, registrationCommands } from './registration.js';
@@ -65,6 +65,9 @@ export class Member implements ClientPortMember {
   /** Read states whose index the store has not applied yet, in index order. */
   private pendingReads: ReadState[] = [];
   private requestSeq = 0;
+  /** Requests this run proposed, by their entry bytes (the core hands back the same object to
+   *  apply), so the hot path skips re-parsing them; entries read from disk are decoded. */
+  private readonly proposedRequests = new WeakMap<Uint8Array, LogRequest>();
   private syncInFlight = false;
 
   private readyScheduled = false;
@@ -227,7 +230,9 @@ export class Member implements ClientPortMember {
     const requestId = this.nextRequestId();
     const applied = this.writeWaiters.wait(requestId, this.deadlineMs());
     try {
-      this.raft.propose(encodeLogRequest({ requestId, command }));
+      const data = encodeLogRequest({ requestId, command });
+      this.proposedRequests.set(data, { requestId, command });
+      this.raft.propose(data);
     } catch (error) {
       // Leadership was lost since the last Ready told us: the write was not taken.
       if (!(error instanceof ProposalDroppedError)) throw error;
@@ -331,7 +336,7 @@ export class Member implements ClientPortMember {
   }
 
   private applyRequest(data: Uint8Array): void {
-    const { requestId, command } = decodeLogRequest(data);
+    const { requestId, command } = this.proposedRequests.get(data) ?? decodeLogRequest(data);
     if (command.op === 'sync') {
       this.store.applySync(command);
       this.syncInFlight = false;

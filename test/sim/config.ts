@@ -3,8 +3,13 @@
  * decides everything else that happens in the run (schedule, faults, workload, each node's prng).
  */
 
-/** Bugs the simulator can plant to prove its checkers catch them. */
-export const PLANTED_BUGS = ['commit-old-term-by-counting', 'grant-second-vote-in-term', 'send-before-persist'] as const;
+/**
+ * Bugs the simulator can plant to prove its checkers catch them. The first two are switches in
+ * the core (RaftConfig.testingBugs); the last two are in the simulator's driver: sending a
+ * Ready's messages before persisting it, and writing the hard state (with its new commit index)
+ * before the entries it covers, so a torn write can keep a commit over entries that were lost.
+ */
+export const PLANTED_BUGS = ['commit-old-term-by-counting', 'grant-second-vote-in-term', 'send-before-persist', 'commit-before-entries'] as const;
 export type PlantedBug = (typeof PLANTED_BUGS)[number];
 
 export function isPlantedBug(name: string): name is PlantedBug {

@@ -7,6 +7,7 @@
 import { assert } from '../../src/common/assert.js';
 import type { Prng } from '../../src/common/prng.js';
 import type { Entry, HardState, Snapshot } from '../../src/raft/types.js';
+import { SimViolation } from './checker.js';
 
 export type DiskRecord =
   | { readonly kind: 'hardState'; readonly hardState: HardState }
@@ -48,10 +49,12 @@ export class DiskImage {
    * every prefix consistent, so a replayed commit index always points into the replayed log.
    */
   forReplay(): DiskImage {
-    assert(
-      this.hardState.commit >= this.snapshot.metadata.index && this.hardState.commit <= this.lastIndex(),
-      () => `disk: replayed commit ${this.hardState.commit} outside [snapshot ${this.snapshot.metadata.index}, last ${this.lastIndex()}]`,
-    );
+    const { commit } = this.hardState;
+    if (commit < this.snapshot.metadata.index || commit > this.lastIndex()) {
+      // The disk promises a commit index over entries it does not hold: they were acknowledged
+      // as committed but never made durable together with it.
+      throw new SimViolation('durability', `replayed commit ${commit} outside [snapshot ${this.snapshot.metadata.index}, last ${this.lastIndex()}]`);
+    }
     return this.clone();
   }
 

@@ -6,6 +6,7 @@
  *   --members 3|5       cluster size (default: decided by the seed)
  *   --steps N           steps of the faulty phase
  *   --bug NAME          plant a bug: commit-old-term-by-counting | grant-second-vote-in-term | send-before-persist
+ *                       | commit-before-entries
  *   --no-durability-check   leave the "nothing promised before fsync" checker out
  *   --no-commit-rule-check  leave the direct check of the leader's commit rule out (semantic checks only)
  *   --trace-lines N     how many trace lines a --seed replay prints (default 60)

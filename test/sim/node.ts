@@ -27,6 +27,7 @@ export interface NodeEnv {
   readonly maxInflightMsgs: number;
   readonly testingBugs: RaftTestingBugs;
   readonly sendBeforePersist: boolean;
+  readonly commitBeforeEntries: boolean;
   nowTick(): number;
   /** A committed conf change was applied by `by`. */
   onConfChangeApplied(by: NodeId, cc: ConfChange, confState: ConfState): void;
@@ -188,7 +189,10 @@ export class SimNode {
    */
   private persist(rd: Ready): boolean {
     const hs = rd.hardState;
-    if (hs !== undefined) {
+    if (hs !== undefined && this.env.commitBeforeEntries) {
+      // The planted bug: the whole hard state goes first, commit index included.
+      this.disk.write({ kind: 'hardState', hardState: hs });
+    } else if (hs !== undefined) {
       const backedCommit = Math.min(hs.commit, Math.max(this.hardState.commit, rd.snapshot?.metadata.index ?? 0));
       this.disk.write({ kind: 'hardState', hardState: { ...hs, commit: backedCommit } });
     }
@@ -202,7 +206,7 @@ export class SimNode {
       this.storage.append(rd.entries);
     }
     if (hs !== undefined) {
-      this.disk.write({ kind: 'hardState', hardState: hs });
+      if (!this.env.commitBeforeEntries) this.disk.write({ kind: 'hardState', hardState: hs });
       this.storage.setHardState(hs);
     }
     if (this.crashMidPersist && this.disk.hasUnsyncedWrites()) {
@@ -249,20 +253,8 @@ export class SimNode {
       const outcome = this.env.network.send(m, now);
       this.env.trace.add(now, () => `send ${describeMessage(m)}${outcome === 'queued' ? '' : ` [${outcome}]`}`);
       if (m.type === 'MsgSnap' && outcome !== 'queued') this.raw.reportSnapshot(m.to, 'failure');
-      if (m.type === 'MsgSnap') this.refreshSnapshotFor(m);
       if (outcome === 'cut') this.raw.reportUnreachable(m.to);
     }
-  }
-
-  /**
-   * A follower ignores a snapshot whose configuration does not name it (a member added after the
-   * snapshot was taken), so the application takes a fresh one that the leader's next attempt
-   * will carry — the role etcd-io/raft gives ErrSnapshotTemporarilyUnavailable.
-   */
-  private refreshSnapshotFor(m: Message): void {
-    const conf = m.snapshot?.metadata.confState;
-    if (conf === undefined || conf.voters.includes(m.to) || conf.learners.includes(m.to)) return;
-    this.takeSnapshot(this.prng.int(6));
   }
 
   private apply(rd: Ready): void {

@@ -51,7 +51,7 @@ const WORK_ACTIONS: readonly (readonly [number, Action])[] = [
   [50, (s) => s.deliverOne()],
   [8, (s) => s.tickAll()],
   [5, (s) => s.proposeRandom()],
-  [1.5, (s) => s.readRandom()],
+  [3, (s) => s.readRandom()],
   [0.8, (s) => s.snapshotRandom()],
   [0.5, (s) => s.changeMembership()],
   [0.15, (s) => s.transferLeadership()],
@@ -122,6 +122,7 @@ export class Simulation {
         grantSecondVoteInTerm: config.bug === 'grant-second-vote-in-term',
       },
       sendBeforePersist: config.bug === 'send-before-persist',
+      commitBeforeEntries: config.bug === 'commit-before-entries',
       nowTick: () => this.tick,
       onConfChangeApplied: (by, cc, confState) => this.onConfChangeApplied(by, cc, confState),
       onNormalApplied: (by, entry) => this.onNormalApplied(by, entry),
@@ -352,7 +353,8 @@ export class Simulation {
   // ---- faults ----
 
   crashRandom(): void {
-    const node = this.pickRunning(false);
+    // Leaders crash more often than their share: most interesting histories start there.
+    const node = this.pickRunning(this.prng.int(2) === 0);
     if (node === undefined) return;
     this.stats.crashes++;
     const downTicks = 1 + this.prng.int(this.config.electionTicks * 3);
@@ -386,7 +388,14 @@ export class Simulation {
       return;
     }
     const shuffled = ids.map((id) => ({ id, key: this.prng.next() })).sort((a, b) => a.key - b.key).map((x) => x.id);
-    const cutAt = 1 + this.prng.int(shuffled.length - 1);
+    let cutAt = 1 + this.prng.int(shuffled.length - 1);
+    const leader = this.runningNodes().find((n) => n.raftState === 'leader');
+    if (leader !== undefined && this.prng.int(2) === 0) {
+      // Half the splits strand a leader with a minority, where it keeps appending in vain.
+      shuffled.splice(shuffled.indexOf(leader.id), 1);
+      shuffled.unshift(leader.id);
+      cutAt = 1 + this.prng.int(Math.max(1, Math.floor((shuffled.length - 1) / 2)));
+    }
     const sideA = shuffled.slice(0, cutAt);
     const sideB = shuffled.slice(cutAt);
     this.network.partition(sideA, sideB);

@@ -70,11 +70,11 @@ test('POST is an in-order create (conditions ignored); DELETE is delete or compa
   });
 });
 
-test('GET: read, watch, quorum ignores wait, HEAD ignores wait, consistent is lenient', () => {
+test('GET: read, watch, quorum ignores wait, HEAD refuses wait, consistent is lenient', () => {
   assert.deepEqual(parse('GET', 'recursive=true&sorted=1&consistent=bogus'), { kind: 'read', key: '/k', recursive: true, sorted: true, quorum: false, consistent: false });
   assert.deepEqual(parse('GET', 'wait=true&waitIndex=7&stream=t'), { kind: 'watch', key: '/k', recursive: false, stream: true, sinceIndex: 7 });
   assert.equal(parse('GET', 'wait=true&quorum=true').kind, 'read');
-  assert.equal(parse('HEAD', 'wait=true').kind, 'read');
+  assert.deepEqual(errorOf(() => parse('HEAD', 'wait=true')), { code: 209, cause: '"wait" can only be used with GET requests' });
   assert.deepEqual(parse('GET', 'consistent=true'), { kind: 'read', key: '/k', recursive: false, sorted: false, quorum: false, consistent: true });
 });
 

@@ -119,7 +119,8 @@ function parseCommon(method: KeysMethod, params: FormParams): CommonParams {
   const dir = boolParam(params, 'dir');
   const quorum = boolParam(params, 'quorum');
   const stream = boolParam(params, 'stream');
-  if (wait && method !== 'GET' && method !== 'HEAD') {
+  // HEAD too: etcd 3.4 answers `HEAD ?wait=true` with this 209 (observed; spec §17.1 says otherwise).
+  if (wait && method !== 'GET') {
     throw new EtcdError(ErrorCode.InvalidField, '"wait" can only be used with GET requests');
   }
   const prevValue = params.get('prevValue') ?? null;
@@ -161,7 +162,7 @@ export function parseKeysRequest(method: KeysMethod, key: string, params: FormPa
 }
 
 function readOrWatch(method: KeysMethod, key: string, params: FormParams, common: CommonParams): KeysRequest {
-  // quorum reads and HEAD ignore `wait` (spec §17.1).
+  // quorum reads ignore `wait` (spec §17.1); HEAD never gets here with wait=true.
   if (common.wait && !common.quorum && method === 'GET') {
     return { kind: 'watch', key, recursive: common.recursive, stream: common.stream, sinceIndex: common.waitIndex };
   }

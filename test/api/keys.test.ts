@@ -292,7 +292,7 @@ describe('HTTP conventions', () => {
     assert.equal(res.body, '');
     assertKeyHeaders(res, member.store.index);
     assert.equal(res.headers['content-length'], String(Buffer.byteLength((await get('/v2/keys/')).body)));
-    const missing = await request(server.url, 'HEAD', '/v2/keys/none?wait=true');
+    const missing = await request(server.url, 'HEAD', '/v2/keys/none');
     assert.equal(missing.status, 404);
     assert.equal(missing.body, '');
   });

@@ -100,11 +100,12 @@ test('a deleted directory wakes watchers below it with the directory event', asy
   assert.match(await watch.ended, /^\{"action":"delete","node":\{"key":"\/parent","dir":true,/);
 });
 
-test('wait=true on a non-GET is 209; HEAD with wait is a plain read', async () => {
+test('wait=true on anything but GET is 209 (HEAD included, as etcd 3.4 answers)', async () => {
   const res = await request(server.url, 'POST', '/v2/keys/q?wait=true');
   assert.equal(res.status, 400);
   assert.match(res.body, /^\{"errorCode":209,"message":"Invalid field","cause":"\\"wait\\" can only be used with GET requests"/);
   const head = await request(server.url, 'HEAD', '/v2/keys/w?wait=true');
-  assert.equal(head.status, 200);
+  assert.equal(head.status, 400);
+  assert.equal(head.body, '');
   assert.equal(watchers(), 0);
 });

@@ -1,0 +1,83 @@
+/**
+ * A realistic etcdctl 3.4 (ETCDCTL_API=2) session, with the exact output etcd 3.4 itself gives.
+ * Indexes are relative to the session's first write (`base`), so the same table checks our
+ * member (first user key at index 3, as in the tutorial) and a real etcd 3.4 (whose own
+ * bookkeeping takes other indexes) alike. TTLs and expiration times are left out of the exact
+ * outputs (they tick); the TTL steps are checked separately.
+ */
+import { etcdctl, type ClientRun } from './clients.js';
+
+export interface SessionStep {
+  readonly args: readonly string[];
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/** In-order keys are the creating write's index, zero-padded to 20 digits. */
+export function inOrderName(index: number): string {
+  return String(index).padStart(20, '0');
+}
+
+function ok(args: readonly string[], stdout: string): SessionStep {
+  return { args, stdout, stderr: '', code: 0 };
+}
+
+function etcdError(args: readonly string[], code: number, message: string, cause: string, index: number): SessionStep {
+  return { args, stdout: '', stderr: `Error:  ${code}: ${message} (${cause}) [${index}]\n`, code: 4 };
+}
+
+/** Writes: base set, base+1 mk, base+2 mkdir, base+3 update, base+4 updatedir, base+5 CAS, ... */
+export function etcdctlSession(base: number): SessionStep[] {
+  const q1 = inOrderName(base + 7);
+  const q2 = inOrderName(base + 8);
+  return [
+    ok(['set', '/message', 'Hello'], 'Hello\n'),
+    ok(['get', '/message'], 'Hello\n'),
+    etcdError(['mk', '/message', 'again'], 105, 'Key already exists', '/message', base),
+    ok(['mk', '/example/key', 'first'], 'first\n'),
+    ok(['mkdir', '/dir'], ''),
+    etcdError(['mkdir', '/dir'], 105, 'Key already exists', '/dir', base + 2),
+    ok(['update', '/message', 'Hi'], 'Hi\n'),
+    etcdError(['update', '/nothere', 'x'], 100, 'Key not found', '/nothere', base + 3),
+    ok(['updatedir', '--ttl', '100', '/dir'], ''),
+    ok(['set', '--swap-with-value', 'Hi', '/message', 'Bye'], 'Bye\n'),
+    etcdError(['set', '--swap-with-value', 'Hi', '/message', 'Again'], 101, 'Compare failed', '[Hi != Bye]', base + 5),
+    ok(['set', '--ttl', '100', '/ttlkey', 'v'], 'v\n'),
+    ok(['mk', '--in-order', '/queue', 'job1'], 'job1\n'),
+    ok(['mk', '--in-order', '/queue', 'job2'], 'job2\n'),
+    ok(['ls', '--sort', '/'], '/dir\n/example\n/message\n/queue\n/ttlkey\n'),
+    ok(['ls', '-r', '--sort', '-p', '/'], `/dir/\n/example/\n/example/key\n/message\n/queue/\n/queue/${q1}\n/queue/${q2}\n/ttlkey\n`),
+    ok(['ls', '--sort', '/queue'], `/queue/${q1}\n/queue/${q2}\n`),
+    ok(['-o', 'extended', 'get', '/message'], `Key: /message\nCreated-Index: ${base}\nModified-Index: ${base + 5}\nTTL: 0\nIndex: ${base + 8}\n\nBye\n`),
+    ok(['-o', 'json', 'get', '/example/key'], `{"action":"get","node":{"key":"/example/key","value":"first","nodes":null,"createdIndex":${base + 1},"modifiedIndex":${base + 1}},"prevNode":null}\n`),
+    ok(['-o', 'json', 'set', '/example/key', 'second'], `{"action":"set","node":{"key":"/example/key","value":"second","nodes":null,"createdIndex":${base + 9},"modifiedIndex":${base + 9}},"prevNode":{"key":"/example/key","value":"first","nodes":null,"createdIndex":${base + 1},"modifiedIndex":${base + 1}}}\n`),
+    { args: ['get', '/dir'], stdout: '', stderr: '/dir: is a directory\n', code: 1 },
+    ok(['rm', '/message'], 'PrevNode.Value: Bye\n'),
+    etcdError(['rm', '/dir'], 102, 'Not a file', '/dir', base + 10),
+    etcdError(['rmdir', '/example'], 108, 'Directory not empty', '/example', base + 10),
+    ok(['rm', '--recursive', '/example'], ''),
+    ok(['rmdir', '/dir'], ''),
+    etcdError(['rm', '--with-value', 'wrong', '/ttlkey'], 101, 'Compare failed', '[wrong != v]', base + 12),
+    ok(['rm', '--with-value', 'v', '/ttlkey'], '\n'),
+    etcdError(['get', '/message'], 100, 'Key not found', '/message', base + 13),
+    etcdError(['rm', '/message'], 100, 'Key not found', '/message', base + 13),
+  ];
+}
+
+export interface StepResult {
+  readonly args: readonly string[];
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number | null;
+}
+
+/** Runs the steps one after another (each is one etcdctl process) and records what each printed. */
+export async function runSession(clientUrl: string, steps: readonly SessionStep[]): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  for (const step of steps) {
+    const run: ClientRun = await etcdctl(clientUrl, step.args);
+    results.push({ args: step.args, stdout: run.stdout, stderr: run.stderr, code: run.code });
+  }
+  return results;
+}

@@ -8,6 +8,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TlsFiles } from '../cli/config-types.js';
 
+/** The kernel caps this at net.core.somaxconn (4096 on current Linux). */
+const LISTEN_BACKLOG = 4096;
+
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 export class ListenError extends Error {
@@ -71,7 +74,8 @@ function listenOne(url: string, handler: RequestHandler, tls: TlsFiles | null): 
   server.keepAliveTimeout = 30_000;
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(`cannot listen on "${url}": ${err.code ?? err.message}`)));
-    server.listen({ host: target.host, port: target.port }, () => resolve(server));
+    // A deep accept queue: thousands of watchers connecting at once must not see refused SYNs.
+    server.listen({ host: target.host, port: target.port, backlog: LISTEN_BACKLOG }, () => resolve(server));
   });
 }
 

@@ -27,6 +27,8 @@ export class FormParams {
   }
 }
 
+const noParams = new FormParams();
+
 /**
  * Parses an `a=1&b=2` query or x-www-form-urlencoded body into `params` like Go's
  * url.ParseQuery: empty segments are skipped, a `;` is an error, a bad escape is an error.
@@ -72,6 +74,8 @@ export function isUrlEncodedForm(contentType: string | undefined): boolean {
  * `body` is a latin1 byte string (each char one byte) or null when the body is not a form.
  */
 export function parseParams(body: string | null, rawQuery: string): FormParams {
+  // The hot path (a plain GET) has neither: share one empty, never-mutated instance.
+  if ((body === null || body === '') && rawQuery === '') return noParams;
   const params = new FormParams();
   const bodyError = body !== null && body !== '' ? parseCollectingError(body, params) : null;
   const queryError = rawQuery !== '' ? parseCollectingError(rawQuery, params) : null;

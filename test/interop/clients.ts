@@ -3,7 +3,7 @@
  * child processes against a member's client URL. Every child is killed by its pid when it
  * outlives its deadline, so a hung client fails the test instead of hanging the suite.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export interface ClientRun {
@@ -86,23 +86,13 @@ export function etcdctl(clientUrl: string, args: readonly string[], options: Run
   return runClient('etcdctl', etcdctlArgs(clientUrl, args), { ...options, env: { ...ETCDCTL_V2_ENV, ...(options.env ?? {}) } });
 }
 
-let python: string | null = null;
-
 /**
  * The Python that has Debian's python3-etcd: `python3` on PATH may be another interpreter
- * (pyenv) without the system's dist-packages, so prefer the one that can `import etcd`.
+ * (pyenv) without the system's dist-packages, so prefer the system one. (No probe run: importing
+ * python-etcd takes seconds on a loaded machine; a missing module fails the script loudly.)
  */
 export function pythonWithEtcd(): string {
-  if (python !== null) return python;
-  const candidates = ['/usr/bin/python3', 'python3'].filter((c) => !c.startsWith('/') || existsSync(c));
-  for (const candidate of candidates) {
-    const probe = spawnSync(candidate, ['-c', 'import etcd'], { stdio: 'ignore', timeout: 10_000 });
-    if (probe.status === 0) {
-      python = candidate;
-      return candidate;
-    }
-  }
-  throw new Error('no python3 with python-etcd (apt-get install python3-etcd)');
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 }
 
 /** Polls `check` every 20 ms until it returns true; fails with `what` after `timeoutMs`. */

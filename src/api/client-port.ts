@@ -45,7 +45,7 @@ export function createClientPortHandler(member: ClientPortMember, options: Parti
   const ctx: KeysContext = { member, options: resolveClientPortOptions(options) };
   const applyCors = corsPolicy(ctx.options.corsOrigins);
   return (req, res) => {
-    const url = req.url ?? '/';
+    const url = requestTarget(req.url ?? '/');
     const queryAt = url.indexOf('?');
     const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
     const rawQuery = queryAt === -1 ? '' : url.slice(queryAt + 1);
@@ -67,6 +67,23 @@ export function createClientPortHandler(member: ClientPortMember, options: Parti
     }
     route(ctx, req, res, path, rawQuery);
   };
+}
+
+/**
+ * The origin-form part of a request target: an absolute-form target (`GET http://host/path`, as
+ * proxies send) is reduced to its path and query, and a fragment is dropped, as Go does.
+ */
+function requestTarget(target: string): string {
+  let path = target;
+  if (!path.startsWith('/')) {
+    const schemeEnd = path.indexOf('://');
+    if (schemeEnd !== -1) {
+      const pathStart = path.indexOf('/', schemeEnd + 3);
+      path = pathStart === -1 ? '/' : path.slice(pathStart);
+    }
+  }
+  const fragmentAt = path.indexOf('#');
+  return fragmentAt === -1 ? path : path.slice(0, fragmentAt);
 }
 
 function route(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string): void {

@@ -154,3 +154,9 @@ test('bad input gets a v2 error or a clean HTTP error, and the member keeps serv
   const ok = await request(server.url, 'GET', '/v2/keys/');
   assert.equal(ok.status, 200);
 });
+
+test('an absolute-form request target (as proxies send) is served like its path; fragments are dropped', async () => {
+  assert.equal(await rawExchange(server.port, 'GET http://etcd.example/v2/keys/?recursive=true#frag HTTP/1.1\r\nHost: etcd.example\r\n\r\n'), 'HTTP/1.1 200 OK');
+  assert.equal(await rawExchange(server.port, 'GET http://etcd.example HTTP/1.1\r\nHost: etcd.example\r\n\r\n'), 'HTTP/1.1 404 Not Found');
+  assert.equal(await rawExchange(server.port, 'GET v2/keys/ HTTP/1.1\r\nHost: etcd.example\r\n\r\n'), 'HTTP/1.1 400 Bad Request');
+});

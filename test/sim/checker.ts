@@ -266,6 +266,11 @@ export class SafetyChecker {
     }
   }
 
+  /** How many terms had a leader. */
+  leaderTermCount(): number {
+    return this.leaderOfTerm.size;
+  }
+
   committedCount(): number {
     return this.committed.size;
   }

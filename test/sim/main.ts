@@ -17,7 +17,7 @@ import { randomInt } from 'node:crypto';
 import { isPlantedBug, PLANTED_BUGS, validateSimConfig, type SimConfig } from './config.js';
 import { regressionsPath } from './paths.js';
 import { configForSeed, describeFailure, loadRegressions, runSeeds, type RunOptions } from './runner.js';
-import { runSimulation, type SimResult } from './sim.js';
+import { runSimulation, type SimResult, type SimStats } from './sim.js';
 
 interface Cli {
   seed?: number;
@@ -70,11 +70,14 @@ function parseArgs(argv: readonly string[]): Cli {
 }
 
 function summary(result: SimResult): string {
-  const s = result.stats;
-  return `seed ${result.seed} members ${result.members}: ${s.steps} steps, ${s.ticks} ticks (+${s.livenessTicks} liveness), ` +
-    `${s.proposals} proposals, ${s.committed} committed, ${s.crashes} crashes, ${s.restarts} restarts, ${s.pauses} pauses, ` +
+  return `seed ${result.seed} members ${result.members}: ${describeStats(result.stats)}`;
+}
+
+function describeStats(s: SimStats): string {
+  return `${s.steps} steps, ${s.ticks} ticks (+${s.livenessTicks} liveness), ` +
+    `${s.proposals} proposals, ${s.committed} committed, ${s.leadersElected} leaders, ${s.crashes} crashes, ${s.restarts} restarts, ${s.pauses} pauses, ` +
     `${s.partitions} partitions, ${s.snapshots} snapshots, ${s.confChanges} conf changes applied, ${s.readsAnswered} reads, ` +
-    `${s.messagesSent} msgs (${s.messagesDropped} dropped, ${s.messagesDuplicated} duplicated), ${s.tornWrites} torn writes, ${s.checks} checks`;
+    `${s.messagesSent} msgs (${s.messagesDropped} dropped, ${s.messagesDuplicated} duplicated), ${s.lostWrites} unsynced writes lost, ${s.tornWrites} torn, ${s.checks} checks`;
 }
 
 function checkConfig(config: SimConfig): void {
@@ -115,6 +118,7 @@ function runMany(count: number, baseSeed: number, cli: Cli): number {
     (done, failures, ms) => console.log(`sim: ${done}/${count} seeds, ${failures} failures, ${(done / (ms / 1000)).toFixed(1)} seeds/s`),
   );
   const seconds = batch.elapsedMs / 1000;
+  console.log(`sim: totals: ${describeStats(batch.totals)}`);
   console.log(`sim: ${count} seeds in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} seeds/s)`);
   console.log(`sim: ${count} seeds, ${batch.failures.length} failures`);
   return batch.failures.length > 0 ? 1 : 0;

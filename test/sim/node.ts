@@ -249,9 +249,9 @@ export class SimNode {
   private send(messages: readonly Message[]): void {
     const now = this.env.nowTick();
     for (const m of messages) {
-      this.env.checker.onSend(m, this.disk.durable(), this.log);
       const outcome = this.env.network.send(m, now);
       this.env.trace.add(now, () => `send ${describeMessage(m)}${outcome === 'queued' ? '' : ` [${outcome}]`}`);
+      this.env.checker.onSend(m, this.disk.durable(), this.log);
       if (m.type === 'MsgSnap' && outcome !== 'queued') this.raw.reportSnapshot(m.to, 'failure');
       if (outcome === 'cut') this.raw.reportUnreachable(m.to);
     }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { defaultSimConfig, isPlantedBug, type PlantedBug, type SimConfig } from './config.js';
-import { runSimulation, type SimResult } from './sim.js';
+import { runSimulation, type SimResult, type SimStats } from './sim.js';
 
 export type RunOptions = Partial<Omit<SimConfig, 'seed' | 'members'>> & { readonly members?: number };
 
@@ -38,6 +38,8 @@ export function describeFailure(result: SimResult, config: SimConfig): string {
 
 export interface BatchSummary {
   readonly seeds: number;
+  /** Every counter summed over the batch (what the runs actually exercised). */
+  readonly totals: SimStats;
   readonly failures: readonly { readonly config: SimConfig; readonly result: SimResult }[];
   readonly elapsedMs: number;
 }
@@ -52,16 +54,32 @@ export function runSeeds(
 ): BatchSummary {
   const started = performance.now();
   const failures: { config: SimConfig; result: SimResult }[] = [];
+  let totals: SimStats | undefined;
   for (let i = 0; i < count; i++) {
     const config = configForSeed(baseSeed + i, options);
     const result = runSimulation(config);
+    totals = addStats(totals, result.stats);
     if (!result.ok) {
       failures.push({ config, result });
       onFailure(config, result);
     }
     if ((i + 1) % 1000 === 0) onProgress(i + 1, failures.length, performance.now() - started);
   }
-  return { seeds: count, failures, elapsedMs: performance.now() - started };
+  return { seeds: count, totals: totals ?? zeroStats(), failures, elapsedMs: performance.now() - started };
+}
+
+function zeroStats(): SimStats {
+  return {
+    steps: 0, ticks: 0, livenessTicks: 0, proposals: 0, committed: 0, leadersElected: 0, crashes: 0, restarts: 0, pauses: 0,
+    partitions: 0, snapshots: 0, confChanges: 0, readsAnswered: 0, messagesSent: 0, messagesDropped: 0, messagesDuplicated: 0,
+    tornWrites: 0, lostWrites: 0, checks: 0,
+  };
+}
+
+function addStats(sum: SimStats | undefined, add: SimStats): SimStats {
+  const out = sum ?? zeroStats();
+  for (const key of Object.keys(out) as (keyof SimStats)[]) out[key] += add[key];
+  return out;
 }
 
 /** Runs seeds from `baseSeed` until the planted bug is caught; returns the catching run, if any. */

@@ -41,6 +41,7 @@ export interface SimStats {
   messagesDropped: number;
   messagesDuplicated: number;
   tornWrites: number;
+  lostWrites: number;
   checks: number;
 }
 
@@ -82,7 +83,7 @@ export class Simulation {
   readonly stats: SimStats = {
     steps: 0, ticks: 0, livenessTicks: 0, proposals: 0, committed: 0, leadersElected: 0, crashes: 0, restarts: 0,
     pauses: 0, partitions: 0, snapshots: 0, confChanges: 0, readsAnswered: 0, messagesSent: 0, messagesDropped: 0,
-    messagesDuplicated: 0, tornWrites: 0, checks: 0,
+    messagesDuplicated: 0, tornWrites: 0, lostWrites: 0, checks: 0,
   };
   private readonly actions: readonly (readonly [number, Action])[];
   private readonly totalWeight: number;
@@ -159,11 +160,14 @@ export class Simulation {
     s.messagesDropped = this.network.dropped;
     s.messagesDuplicated = this.network.duplicated;
     s.committed = this.checker.committedCount();
+    s.leadersElected = this.checker.leaderTermCount();
     s.checks = this.checker.checksRun;
     s.tornWrites = 0;
+    s.lostWrites = 0;
     s.readsAnswered = 0;
     for (const node of this.nodes.values()) {
       s.tornWrites += node.disk.tornWrites;
+      s.lostWrites += node.disk.lostWrites;
       s.readsAnswered += node.readsAnswered;
     }
     return s;
@@ -255,11 +259,14 @@ export class Simulation {
     return running.length === 0 ? undefined : running[this.prng.int(running.length)];
   }
 
+  /** One to four proposals in the same step: the leader batches them into one append. */
   proposeRandom(): void {
     const node = this.pickRunning(true);
     if (node === undefined) return;
-    const data = `p${this.nextProposal++}`;
-    if (this.propose(node, data)) this.stats.proposals++;
+    const count = 1 + this.prng.int(4);
+    for (let i = 0; i < count; i++) {
+      if (this.propose(node, `p${this.nextProposal++}`)) this.stats.proposals++;
+    }
   }
 
   private propose(node: SimNode, data: string): boolean {

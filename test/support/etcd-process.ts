@@ -84,7 +84,12 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
     ...(options.args ?? []),
   ];
   const run = new EtcdRun(args, options.env ?? {}, `http://127.0.0.1:${clientPort}`, options.startTimeoutMs ?? 15_000);
-  await run.start();
+  try {
+    await run.start();
+  } catch (error) {
+    if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     name,
     clientUrl: `http://127.0.0.1:${clientPort}`,

@@ -183,3 +183,22 @@ test('an fsync failure stops the member: the write is never acknowledged', async
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('group commit: writes proposed in one event-loop turn share one WAL write and one fsync', async () => {
+  const dir = tempDir();
+  const fs = new FaultFileSystem();
+  try {
+    const { member } = await open(dir, {}, new ManualClock(Date.now()), fs);
+    const syncsBefore = fs.syncCalls;
+    const appendsBefore = fs.appendCalls;
+    const now = member.clock.nowMs();
+    const events = await Promise.all(Array.from({ length: 64 }, (_, i) => member.write(set(`/g/${i}`, 'v', now))));
+    assert.equal(events.length, 64);
+    // One batch carries the 64 entries (fsynced); the next Ready only records the commit index.
+    assert.equal(fs.syncCalls - syncsBefore, 1, `fsyncs for one turn of writes: ${fs.syncCalls - syncsBefore}`);
+    assert.ok(fs.appendCalls - appendsBefore <= 2, `WAL writes for one turn of writes: ${fs.appendCalls - appendsBefore}`);
+    await member.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -28,6 +28,21 @@ export function serveWatch(member: ClientPortMember, options: ClientPortOptions,
   new WatchResponse(watcher, res, request.stream, options).start();
 }
 
+/**
+ * One write can wake thousands of watchers with the same event object: serialise it once.
+ * Keyed weakly by the event, so lines die with their events.
+ */
+const eventLines = new WeakMap<StoreEvent, string>();
+
+function eventLine(event: StoreEvent): string {
+  let line = eventLines.get(event);
+  if (line === undefined) {
+    line = goJsonLine(event.json);
+    eventLines.set(event, line);
+  }
+  return line;
+}
+
 class WatchResponse {
   private finished = false;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -48,7 +63,7 @@ class WatchResponse {
 
   private deliver(event: StoreEvent): void {
     if (this.finished) return;
-    const line = goJsonLine(event.json);
+    const line = eventLine(event);
     if (!this.stream) {
       this.finish(line);
       return;

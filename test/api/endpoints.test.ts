@@ -138,6 +138,7 @@ function rawExchange(port: number, bytes: string | Buffer): Promise<string> {
 }
 
 test('bad input gets a v2 error or a clean HTTP error, and the member keeps serving', async () => {
+  const setsBefore = server.member.store.stats().setsSuccess + server.member.store.stats().setsFail;
   assert.equal(await rawExchange(server.port, 'FOO /v2/keys/a HTTP/1.1\r\nHost: x\r\n\r\n'), 'HTTP/1.1 400 Bad Request');
   assert.equal(await rawExchange(server.port, 'garbage\r\n\r\n'), 'HTTP/1.1 400 Bad Request');
   const hugeKey = await request(server.url, 'GET', `/v2/keys/${'k'.repeat(1024 * 1024)}`);
@@ -148,6 +149,12 @@ test('bad input gets a v2 error or a clean HTTP error, and the member keeps serv
   const oversized = await request(server.url, 'PUT', '/v2/keys/big', { body: `value=${'v'.repeat(100 * 1024)}` });
   assert.equal(oversized.status, 400);
   assert.match(oversized.body, /^\{"errorCode":210,"message":"Invalid POST form","cause":"http: POST too large","index":\d+\}\n$/);
+  const chunk = `value=${'v'.repeat(100 * 1024)}`;
+  const chunked = `PUT /v2/keys/big HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`;
+  assert.equal(await rawExchange(server.port, chunked), 'HTTP/1.1 400 Bad Request');
+  const declared = 'PUT /v2/keys/big HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 999999999999\r\n\r\nvalue=';
+  assert.equal(await rawExchange(server.port, declared), 'HTTP/1.1 400 Bad Request');
+  assert.equal(server.member.store.stats().setsSuccess + server.member.store.stats().setsFail, setsBefore, 'no oversized write reached the store');
   const invalidUtf8Key = await request(server.url, 'PUT', '/v2/keys/bad%C3', { body: 'value=%C3%28' });
   assert.equal(invalidUtf8Key.status, 201);
   assert.match(invalidUtf8Key.body, /"key":"\/bad\\ufffd","value":"\\ufffd\(",/);

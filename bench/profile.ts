@@ -22,19 +22,27 @@ function frameName(node: ProfileNode): string {
   return `${fn} ${file}:${f.lineNumber + 1}`;
 }
 
+/**
+ * Self time per function as a share of the busy (non-idle) samples. Idle is the main thread
+ * waiting (for clients, or for an fsync in the thread pool) and is reported on its own line.
+ */
 export function summarizeProfile(profile: CpuProfile, top: number): string[] {
   const selfHits = new Map<string, number>();
   let total = 0;
+  let idle = 0;
   for (const node of profile.nodes) {
     const hits = node.hitCount ?? 0;
     total += hits;
     const key = frameName(node);
-    selfHits.set(key, (selfHits.get(key) ?? 0) + hits);
+    if (key === '(idle)') idle += hits;
+    else selfHits.set(key, (selfHits.get(key) ?? 0) + hits);
   }
-  return [...selfHits.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([name, hits]) => `${((100 * hits) / Math.max(total, 1)).toFixed(1).padStart(5)}%  ${name}`);
+  const busy = Math.max(total - idle, 1);
+  const lines = [`idle ${((100 * idle) / Math.max(total, 1)).toFixed(1)}% of ${total} samples; shares below are of busy samples`];
+  for (const [name, hits] of [...selfHits.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    lines.push(`${((100 * hits) / busy).toFixed(1).padStart(5)}%  ${name}`);
+  }
+  return lines;
 }
 
 /** Summaries of every .cpuprofile in `dir`. */

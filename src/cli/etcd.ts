@@ -72,6 +72,11 @@ async function openOrExit(config: EtcdConfig): Promise<Member> {
     if (error instanceof WalCorruptError || error instanceof SnapshotCorruptError || error instanceof StorageOpenError) {
       refuse(`etcd: refusing to start: ${error.message}`);
     }
+    const errno = error as NodeJS.ErrnoException;
+    if (typeof errno.code === 'string' && typeof errno.syscall === 'string') {
+      // An unusable data dir (permissions, a file in the way, full disk) is the user's to fix.
+      refuse(`etcd: cannot use the data dir ${config.dataDir}: ${errno.code} (${errno.syscall}${errno.path !== undefined ? ` ${errno.path}` : ''})`);
+    }
     throw error;
   }
 }

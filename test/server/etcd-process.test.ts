@@ -207,3 +207,17 @@ test('-force starts over: the old keys are gone and registration takes indexes 1
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('an unusable data dir: exit 1 with the reason, nothing served', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'etcd-baddir-'));
+  try {
+    const file = join(dir, 'file');
+    writeFileSync(file, 'not a directory');
+    const [clientPort, peerPort] = await freePorts(2);
+    const run = runEtcdSync(['-name', 'node1', '-data-dir', join(file, 'sub'), '-addr', `127.0.0.1:${clientPort}`, '-peer-addr', `127.0.0.1:${peerPort}`]);
+    assert.equal(run.status, 1, run.output);
+    assert.equal(run.output, `etcd: cannot use the data dir ${join(file, 'sub')}: ENOTDIR (mkdir ${join(file, 'sub')})\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

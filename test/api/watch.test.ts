@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { startTestServer, type TestServer } from './fake-member.js';
 import { destroyAgent, openStream, request } from './http-client.js';
 
@@ -108,4 +109,26 @@ test('wait=true on anything but GET is 209 (HEAD included, as etcd 3.4 answers)'
   assert.equal(head.status, 400);
   assert.equal(head.body, '');
   assert.equal(watchers(), 0);
+});
+
+test('a stream whose client stops reading is cut off instead of buffering without bound', async () => {
+  const slow = await startTestServer({ maxStreamBacklogBytes: 64 * 1024 });
+  const socket = net.connect(slow.port, '127.0.0.1');
+  try {
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write('GET /v2/keys/flood?wait=true&stream=true HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => slow.member.store.stats().watchers === 1, 'stream registered');
+    socket.pause();
+    const value = 'v'.repeat(16 * 1024);
+    const nowMs = slow.member.clock.nowMs();
+    // Loopback socket buffers take a few MiB before Node starts queueing; then the cap applies.
+    for (let i = 0; i < 2000 && slow.member.store.stats().watchers === 1; i++) {
+      slow.member.store.apply({ op: 'set', key: '/flood', value, dir: false, expireAtMs: null, refresh: false, nowMs });
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(slow.member.store.stats().watchers, 0);
+  } finally {
+    socket.destroy();
+    await slow.close();
+  }
 });

@@ -34,6 +34,8 @@ export interface SimConfig {
   /** Whether to run membership changes in the workload. */
   readonly membershipChanges: boolean;
   readonly bug?: PlantedBug;
+  /** Scale of the fault rates; when absent the seed picks one of FAULT_INTENSITIES. */
+  readonly faultIntensity?: number;
   /** Keep a trace of the run to print when it fails (costs time; on for --seed replays). */
   readonly trace: boolean;
   /** How many trace lines a failing (or --verbose) replay prints. */
@@ -75,6 +77,9 @@ export function validateSimConfig(config: SimConfig): string[] {
   }
   if (config.heartbeatTicks < 1 || config.heartbeatTicks >= config.electionTicks) {
     problems.push(`heartbeatTicks must be in [1, electionTicks), got ${config.heartbeatTicks} with electionTicks ${config.electionTicks}`);
+  }
+  if (config.faultIntensity !== undefined && !(config.faultIntensity >= 0 && config.faultIntensity <= 100)) {
+    problems.push(`faultIntensity must be in [0, 100], got ${config.faultIntensity}`);
   }
   if (!Number.isSafeInteger(config.maxDelayTicks) || config.maxDelayTicks < 0) problems.push(`maxDelayTicks must be a non-negative integer, got ${config.maxDelayTicks}`);
   for (const [name, p] of [['dropProbability', config.dropProbability], ['duplicateProbability', config.duplicateProbability]] as const) {

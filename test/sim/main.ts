@@ -7,6 +7,7 @@
  *   --steps N           steps of the faulty phase
  *   --bug NAME          plant a bug: commit-old-term-by-counting | grant-second-vote-in-term | send-before-persist
  *                       | commit-before-entries
+ *   --fault-intensity X scale every fault rate by X (default: the seed picks 0.25..4)
  *   --no-durability-check   leave the "nothing promised before fsync" checker out
  *   --no-commit-rule-check  leave the direct check of the leader's commit rule out (semantic checks only)
  *   --trace-lines N     how many trace lines a --seed replay prints (default 60)
@@ -52,6 +53,7 @@ function parseArgs(argv: readonly string[]): Cli {
       case 'verbose': cli.verbose = true; break;
       case 'trace-lines': options.traceLines = parseCount(flag, value()); break;
       case 'no-durability-check': options.checkDurability = false; break;
+      case 'fault-intensity': options.faultIntensity = Number(value()); break;
       case 'no-commit-rule-check': options.checkCommitRule = false; break;
       case 'bug': {
         const name = value() ?? '';

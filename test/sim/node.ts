@@ -209,7 +209,8 @@ export class SimNode {
       if (!this.env.commitBeforeEntries) this.disk.write({ kind: 'hardState', hardState: hs });
       this.storage.setHardState(hs);
     }
-    if (this.crashMidPersist && this.disk.hasUnsyncedWrites()) {
+    // An armed crash waits for a Ready that writes entries: the write most worth tearing.
+    if (this.crashMidPersist && rd.entries.length > 0) {
       this.crash(1 + this.prng.int(this.env.electionTicks * 2));
       return false;
     }

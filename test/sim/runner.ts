@@ -24,6 +24,7 @@ export function replayCommand(config: SimConfig): string {
   if (config.members !== membersForSeed(config.seed)) parts.push(`--members ${config.members}`);
   if (config.steps !== defaults.steps) parts.push(`--steps ${config.steps}`);
   if (config.bug !== undefined) parts.push(`--bug ${config.bug}`);
+  if (config.faultIntensity !== undefined) parts.push(`--fault-intensity ${config.faultIntensity}`);
   if (!config.checkDurability) parts.push('--no-durability-check');
   if (!config.checkCommitRule) parts.push('--no-commit-rule-check');
   return parts.join(' ');

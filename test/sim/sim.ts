@@ -100,7 +100,8 @@ export class Simulation {
       maxDelayTicks: config.maxDelayTicks,
     }, (m) => this.onLostInFlight(m));
     this.env = this.makeEnv();
-    const intensity = FAULT_INTENSITIES[this.prng.int(FAULT_INTENSITIES.length)] ?? 1;
+    const seededIntensity = FAULT_INTENSITIES[this.prng.int(FAULT_INTENSITIES.length)] ?? 1;
+    const intensity = config.faultIntensity ?? seededIntensity;
     this.actions = [...WORK_ACTIONS, ...FAULT_ACTIONS.map(([w, a]) => [w * intensity, a] as const)];
     this.totalWeight = this.actions.reduce((sum, [w]) => sum + w, 0);
     const voters = Array.from({ length: config.members }, (_, i) => String(i + 1));

@@ -29,6 +29,8 @@ export interface NodeEnv {
   readonly sendBeforePersist: boolean;
   readonly commitBeforeEntries: boolean;
   nowTick(): number;
+  /** False in the liveness phase: no more injected crashes. */
+  faultsEnabled(): boolean;
   /** A committed conf change was applied by `by`. */
   onConfChangeApplied(by: NodeId, cc: ConfChange, confState: ConfState): void;
   /** A node applied a normal entry (the liveness phase watches for its barrier). */
@@ -166,7 +168,7 @@ export class SimNode {
     if (this.env.sendBeforePersist && rd.messages.length > 0) {
       this.send(rd.messages);
       // The planted bug's window: the node dies after sending, before anything reached the disk.
-      if (this.prng.int(4) === 0) {
+      if (this.env.faultsEnabled() && this.prng.int(4) === 0) {
         this.crash(1 + this.prng.int(this.env.electionTicks * 2));
         return false;
       }

@@ -79,6 +79,7 @@ export class Simulation {
   private nextProposal = 0;
   private nextNodeNumber: number;
   private partitionUntilTick = 0;
+  private faultsEnabled = true;
   private readonly env: NodeEnv;
   readonly stats: SimStats = {
     steps: 0, ticks: 0, livenessTicks: 0, proposals: 0, committed: 0, leadersElected: 0, crashes: 0, restarts: 0,
@@ -126,6 +127,7 @@ export class Simulation {
       sendBeforePersist: config.bug === 'send-before-persist',
       commitBeforeEntries: config.bug === 'commit-before-entries',
       nowTick: () => this.tick,
+      faultsEnabled: () => this.faultsEnabled,
       onConfChangeApplied: (by, cc, confState) => this.onConfChangeApplied(by, cc, confState),
       onNormalApplied: (by, entry) => this.onNormalApplied(by, entry),
     };
@@ -456,6 +458,7 @@ export class Simulation {
 
   private healEverything(): void {
     this.trace.add(this.tick, () => 'LIVENESS: heal everything');
+    this.faultsEnabled = false;
     this.network.healAll();
     this.partitionUntilTick = 0;
     this.network.faults.dropProbability = 0;

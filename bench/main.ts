@@ -8,6 +8,7 @@
  * --runs       rounds (default 3; the table shows medians)
  * --targets    which servers (default etcd,ours)
  * --profile    run our member under `node --cpu-prof` and print its hottest functions
+ * --only TEXT  run only the workloads whose label contains TEXT (e.g. --only "PUT random key, 64")
  */
 import { cpus, loadavg } from 'node:os';
 import { rmSync } from 'node:fs';
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       runs: { type: 'string' },
       targets: { type: 'string', default: 'etcd,ours' },
       profile: { type: 'boolean', default: false },
+      only: { type: 'string' },
     },
     strict: true,
   });
@@ -54,7 +56,9 @@ async function main(): Promise<void> {
       console.log(`${t.label}: ${t.clientUrl} (pid ${t.pid}), preloading ${config.preloadKeys} keys`);
       await preload(t.clientUrl, config.preloadKeys);
     }
-    const results = await runRounds(config, workloads(config, writeWrkScripts(scratch)), targets, (line) => console.log(line));
+    const selected = workloads(config, writeWrkScripts(scratch)).filter((w) => values.only === undefined || w.label.includes(values.only));
+    if (selected.length === 0) throw new Error(`--only ${JSON.stringify(values.only)} matches no workload`);
+    const results = await runRounds(config, selected, targets, (line) => console.log(line));
     console.log('');
     console.log(renderTable(results, targets));
   } finally {

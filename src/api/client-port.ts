@@ -10,7 +10,7 @@ import {
   handleStoreStats,
   handleVersion,
 } from './info-handlers.js';
-import { keyFromPath, muxCleanPath } from './key-path.js';
+import { keyFromPath, muxCleanPath, requestTarget } from './key-path.js';
 import { afterDiscardingBody, handleKeys, type KeysContext } from './keys-handler.js';
 import type { ClientPortMember } from './member-port.js';
 import { resolveClientPortOptions, type ClientPortOptions } from './options.js';
@@ -67,23 +67,6 @@ export function createClientPortHandler(member: ClientPortMember, options: Parti
     }
     route(ctx, req, res, path, rawQuery);
   };
-}
-
-/**
- * The origin-form part of a request target: an absolute-form target (`GET http://host/path`, as
- * proxies send) is reduced to its path and query, and a fragment is dropped, as Go does.
- */
-function requestTarget(target: string): string {
-  let path = target;
-  if (!path.startsWith('/')) {
-    const schemeEnd = path.indexOf('://');
-    if (schemeEnd !== -1) {
-      const pathStart = path.indexOf('/', schemeEnd + 3);
-      path = pathStart === -1 ? '/' : path.slice(pathStart);
-    }
-  }
-  const fragmentAt = path.indexOf('#');
-  return fragmentAt === -1 ? path : path.slice(0, fragmentAt);
 }
 
 function route(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string): void {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdError, ErrorCode } from '../common/errors.js';
 import type { ClientPortMember, MemberInfo } from './member-port.js';
-import { sendBody, sendEtcdError, sendJson, sendRedirect } from './respond.js';
+import { redirectToLeader, sendBody, sendEtcdError, sendJson } from './respond.js';
 
 /**
  * The client port's endpoints besides `/v2/keys` (spec §7, §8, §17). Bodies are exactly what the
@@ -42,12 +42,7 @@ export function handleLeaderStats(member: ClientPortMember, req: IncomingMessage
     sendJson(req, res, 200, { 'Content-Type': 'application/json' }, member.leaderStats());
     return;
   }
-  const base = member.leader()?.clientUrls[0];
-  if (base === undefined) {
-    sendEtcdError(req, res, member, new EtcdError(ErrorCode.RaftInternal));
-    return;
-  }
-  sendRedirect(req, res, 307, `${base.replace(/\/+$/, '')}${req.url ?? '/v2/stats/leader'}`);
+  redirectToLeader(req, res, member);
 }
 
 /** Client URLs of every member, leader first, joined by ", " (0.4.6 `/v2/machines`). */

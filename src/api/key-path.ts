@@ -36,3 +36,20 @@ export function isMemberOwnedKey(key: string): boolean {
 function isAtOrUnder(key: string, prefix: string): boolean {
   return key === prefix || key.startsWith(`${prefix}/`);
 }
+
+/**
+ * The origin-form part of a request target: an absolute-form target (`GET http://host/path`, as
+ * proxies send) is reduced to its path and query, and a fragment is dropped, as Go does.
+ */
+export function requestTarget(target: string): string {
+  let path = target;
+  if (!path.startsWith('/')) {
+    const schemeEnd = path.indexOf('://');
+    if (schemeEnd !== -1) {
+      const pathStart = path.indexOf('/', schemeEnd + 3);
+      path = pathStart === -1 ? '/' : path.slice(pathStart);
+    }
+  }
+  const fragmentAt = path.indexOf('#');
+  return fragmentAt === -1 ? path : path.slice(0, fragmentAt);
+}

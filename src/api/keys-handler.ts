@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdError, ErrorCode } from '../common/errors.js';
 import type { StoreEvent } from '../store/types.js';
-import { isUrlEncodedForm, parseParams, type FormParams } from './form.js';
-import { parseKeysRequest, type KeysMethod, type ReadRequest, type WriteRequest } from './keys-request.js';
+import { isUrlEncodedForm, parseParams } from './form.js';
+import { parseKeysRequest, type KeysMethod, type KeysRequest, type ReadRequest, type WriteRequest } from './keys-request.js';
 import type { ClientPortMember } from './member-port.js';
 import type { ClientPortOptions } from './options.js';
-import { keyHeaders, sendEtcdError, sendJson, sendMethodNotAllowed, sendRedirect } from './respond.js';
+import { keyHeaders, redirectToLeader, sendEtcdError, sendJson, sendMethodNotAllowed } from './respond.js';
 import { serveWatch } from './watch-handler.js';
 
 /**
@@ -52,8 +52,8 @@ export function handleKeys(ctx: KeysContext, req: IncomingMessage, res: ServerRe
 }
 
 /**
- * A body nobody reads (GET/DELETE, or not a form) is drained before answering: Node cannot reuse a
- * keep-alive connection whose request body was still arriving when the response ended.
+ * A body nobody reads (GET/DELETE, or not a form) is drained, and only then answered, so the
+ * answer never races the client's upload on a keep-alive connection. Nothing is buffered.
  */
 export function afterDiscardingBody(req: IncomingMessage, then: () => void): void {
   const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
@@ -99,11 +99,9 @@ function rejectOversizedBody(ctx: KeysContext, req: IncomingMessage, res: Server
 }
 
 function serveKeys(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, method: KeysMethod, key: string, body: string | null, rawQuery: string): void {
-  let params: FormParams;
-  let request;
+  let request: KeysRequest;
   try {
-    params = parseParams(body, rawQuery);
-    request = parseKeysRequest(method, key, params, ctx.member.clock.nowMs());
+    request = parseKeysRequest(method, key, parseParams(body, rawQuery), ctx.member.clock.nowMs());
   } catch (error) {
     answerError(ctx, req, res, error);
     return;
@@ -131,20 +129,9 @@ export function answerError(ctx: KeysContext, req: IncomingMessage, res: ServerR
   sendEtcdError(req, res, ctx.member, error);
 }
 
-/** Followers send writes (and reads that must see the leader) to the leader's client URL: 307, or 300 if none. */
-function redirectToLeader(ctx: KeysContext, req: IncomingMessage, res: ServerResponse): void {
-  const leader = ctx.member.leader();
-  const base = leader?.clientUrls[0];
-  if (leader === null || base === undefined) {
-    sendEtcdError(req, res, ctx.member, new EtcdError(ErrorCode.RaftInternal));
-    return;
-  }
-  sendRedirect(req, res, 307, `${base.replace(/\/+$/, '')}${req.url ?? '/'}`);
-}
-
 function serveRead(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, request: ReadRequest): void {
   if ((request.quorum || request.consistent) && !ctx.member.isLeader()) {
-    redirectToLeader(ctx, req, res);
+    redirectToLeader(req, res, ctx.member);
     return;
   }
   if (!request.quorum) {
@@ -170,7 +157,7 @@ function readLocal(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, 
 
 function serveWrite(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, request: WriteRequest): void {
   if (!ctx.member.isLeader()) {
-    redirectToLeader(ctx, req, res);
+    redirectToLeader(req, res, ctx.member);
     return;
   }
   ctx.member.write(request.command).then(

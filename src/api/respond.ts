@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { goJson } from '../common/json.js';
-import type { EtcdError } from '../common/errors.js';
 import type { ClientPortMember } from './member-port.js';
+import { EtcdError, ErrorCode } from '../common/errors.js';
+import { requestTarget } from './key-path.js';
 import { escapePath } from './percent.js';
 
 /**
@@ -83,4 +84,18 @@ export function sendRedirect(req: IncomingMessage, res: ServerResponse, status: 
 /** 301 target for an unclean path: the cleaned path, escaped, with the original query. */
 export function cleanedLocation(cleanPath: string, rawQuery: string): string {
   return rawQuery === '' ? escapePath(cleanPath) : `${escapePath(cleanPath)}?${rawQuery}`;
+}
+
+/**
+ * A follower sends what only the leader may answer (writes, consistent/quorum reads, leader
+ * stats) to the leader's client URL with the same path and query: 307, as 0.4.6 (§17). No known
+ * leader → error 300.
+ */
+export function redirectToLeader(req: IncomingMessage, res: ServerResponse, member: ClientPortMember): void {
+  const base = member.leader()?.clientUrls[0];
+  if (base === undefined) {
+    sendEtcdError(req, res, member, new EtcdError(ErrorCode.RaftInternal));
+    return;
+  }
+  sendRedirect(req, res, 307, `${base.replace(/\/+$/, '')}${requestTarget(req.url ?? '/')}`);
 }

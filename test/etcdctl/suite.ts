@@ -192,9 +192,10 @@ export function etcdctlSuite(kind: Target['kind']): void {
       await c(['set', '/e/k', 'ep']);
       const deadPort = await freePort();
       const dead = `127.0.0.1:${deadPort}`;
-      assert.equal((await etcdctl(['--endpoints', target.clientUrl, 'get', '/e/k'])).stdout, 'ep\n');
-      assert.equal((await etcdctl(['get', '/e/k'], { env: { ETCDCTL_PEERS: `${dead},${target.clientUrl}` } })).stdout, 'ep\n');
-      assert.equal((await etcdctl(['get', '/e/k'], { env: { ETCDCTL_ENDPOINTS: target.clientUrl, ETCDCTL_PEERS: dead } })).stdout, 'ep\n');
+      const found = { code: 0, signal: null, stdout: 'ep\n', stderr: '' };
+      assert.deepEqual(await etcdctl(['--endpoints', target.clientUrl, '--timeout', '3s', '--total-timeout=10s', 'get', '/e/k']), found);
+      assert.deepEqual(await etcdctl(['get', '/e/k'], { env: { ETCDCTL_PEERS: `${dead},${target.clientUrl}` } }), found);
+      assert.deepEqual(await etcdctl(['get', '/e/k'], { env: { ETCDCTL_ENDPOINTS: target.clientUrl, ETCDCTL_PEERS: dead } }), found);
       assert.deepEqual(await etcdctl(['--no-sync', '-C', dead, '-C', target.clientUrl, 'get', '/e/k']), { code: 0, signal: null, stdout: 'ep\n', stderr: '' });
       assert.deepEqual(await etcdctl(['-C', `${dead},${target.clientUrl}`, 'get', '/e/k']), { code: 0, signal: null, stdout: 'ep\n', stderr: '' });
     });

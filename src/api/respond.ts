@@ -51,8 +51,9 @@ export function goJsonLine(value: unknown): string {
 
 /** A v2 error body. Validation errors have no index of their own: they report the current one (§17). */
 export function sendEtcdError(req: IncomingMessage, res: ServerResponse, member: ClientPortMember, error: EtcdError): void {
-  if (error.index === 0) error.index = member.store.index;
-  sendJson(req, res, error.httpStatus, errorHeaders(member, error.index), error.toJSON());
+  const index = error.index === 0 ? member.store.index : error.index;
+  // Spreading keeps toJSON's field order (errorCode, message, cause, index); the error itself is not touched.
+  sendJson(req, res, error.httpStatus, errorHeaders(member, index), { ...error.toJSON(), index });
 }
 
 /** Go's plain-text errors (http.Error): `404 page not found`, `Method Not Allowed`. */

@@ -33,15 +33,18 @@ async function main(): Promise<number> {
   });
   const requests = positiveInt(values.requests, '--requests', 100);
   let seeds: number[];
+  let described: string;
   if (values.seed !== undefined) {
     seeds = [positiveInt(values.seed, '--seed', 1)];
+    described = `seed ${seeds[0]}`;
   } else {
     const count = positiveInt(values.seeds, '--seeds', 100);
     const first = positiveInt(values.first, '--first', 1);
     seeds = [...regressionSeeds, ...Array.from({ length: count }, (_, i) => first + i)];
+    described = `seeds ${first}..${first + count - 1} plus regressions [${regressionSeeds.join(' ')}]`;
   }
   const selfCheck = values['self-check'] === true;
-  console.log(`oracle: seeds ${seeds.length === 1 ? seeds[0] : `${seeds[0]}..${seeds[seeds.length - 1]}`}, ${requests} requests each, etcd 3.4 vs ${selfCheck ? 'etcd 3.4' : 'ours'}`);
+  console.log(`oracle: ${described}, ${requests} requests each, etcd 3.4 vs ${selfCheck ? 'etcd 3.4' : 'ours'}`);
   const startedMs = Date.now();
   const summary = await runOracle({
     seeds,

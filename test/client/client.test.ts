@@ -18,6 +18,7 @@ import {
 } from '../../src/client/index.js';
 import { startEtcd, type EtcdProcess } from '../support/etcd-process.js';
 import { freePort } from '../support/ports.js';
+import { startProxy } from '../etcdctl/harness.js';
 
 async function listen(server: net.Server): Promise<string> {
   const port = await freePort();
@@ -27,32 +28,6 @@ async function listen(server: net.Server): Promise<string> {
 
 function close(server: net.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** A TCP proxy to `target` whose connections can all be cut at once (a member dying). */
-async function startProxy(target: string): Promise<{ url: string; cut(): Promise<void> }> {
-  const targetUrl = new URL(target);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(targetUrl.port), targetUrl.hostname);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const drop = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-  });
-  const url = await listen(server);
-  return {
-    url,
-    cut: async () => {
-      const closed = close(server);
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
 }
 
 describe('EtcdClient', { timeout: 120_000 }, () => {

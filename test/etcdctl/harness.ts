@@ -4,8 +4,10 @@
  * etcd 3.4. Every process started here is killed by pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { join } from 'node:path';
 import { startEtcd, repoRoot } from '../support/etcd-process.js';
+import { freePort } from '../support/ports.js';
 import { startRealEtcd } from '../support/real-etcd.js';
 
 export interface CliResult {
@@ -128,3 +130,38 @@ export async function watchRegistered(proc: CliProcess, clientUrl: string, timeo
   }
   await settle(100);
 }
+
+export interface Proxy {
+  readonly url: string;
+  /** Closes the listener and every connection through it, as if the member died. */
+  cut(): Promise<void>;
+}
+
+/** A TCP proxy to `target` whose connections can all be cut at once (a member dying). */
+export async function startProxy(target: string): Promise<Proxy> {
+  const targetUrl = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(targetUrl.port), targetUrl.hostname);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    cut: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+

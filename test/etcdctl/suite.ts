@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../support/ports.js';
-import { CliProcess, currentIndex, etcdctl, httpPut, startTarget, watchRegistered, type Target } from './harness.js';
+import { CliProcess, currentIndex, etcdctl, httpPut, startProxy, startTarget, watchRegistered, type Target } from './harness.js';
 
 export function etcdctlSuite(kind: Target['kind']): void {
   describe(`etcdctl against ${kind}`, { timeout: 180_000, concurrency: 2 }, () => {
@@ -198,6 +198,30 @@ export function etcdctlSuite(kind: Target['kind']): void {
       assert.deepEqual(await etcdctl(['get', '/e/k'], { env: { ETCDCTL_ENDPOINTS: target.clientUrl, ETCDCTL_PEERS: dead } }), found);
       assert.deepEqual(await etcdctl(['--no-sync', '-C', dead, '-C', target.clientUrl, 'get', '/e/k']), { code: 0, signal: null, stdout: 'ep\n', stderr: '' });
       assert.deepEqual(await etcdctl(['-C', `${dead},${target.clientUrl}`, 'get', '/e/k']), { code: 0, signal: null, stdout: 'ep\n', stderr: '' });
+    });
+
+    test('a member dying during watch --forever: transparent failover; the whole cluster gone: exit 255', async () => {
+      const proxy = await startProxy(target.clientUrl);
+      const from = String(await currentIndex(target.clientUrl));
+      const watch = new CliProcess(['--no-sync', '-C', `${proxy.url},${target.clientUrl}`, 'watch', '-f', '/fo/k', '--after-index', from]);
+      await httpPut(target.clientUrl, '/fo/k', 'before');
+      await watch.waitForStdout((out) => out === 'before\n');
+      await proxy.cut();
+      await httpPut(target.clientUrl, '/fo/k', 'after');
+      await watch.waitForStdout((out) => out === 'before\nafter\n');
+      watch.kill('SIGINT');
+      assert.deepEqual(await watch.done, { code: 0, signal: null, stdout: 'before\nafter\n', stderr: '' });
+
+      const lonely = await startProxy(target.clientUrl);
+      const lost = new CliProcess(['--no-sync', '--total-timeout', '1s', '-C', lonely.url, 'watch', '--forever', '/fo/k', '--after-index', from]);
+      await lost.waitForStdout((out) => out === 'before\nafter\n');
+      await lonely.cut();
+      assert.deepEqual(await lost.done, {
+        code: 255,
+        signal: null,
+        stdout: 'before\nafter\n',
+        stderr: 'Error:  501: All the given peers are not reachable (Tried to connect to each peer twice and failed) [0]\n',
+      });
     });
 
     test('unreachable endpoints: sync failure exits 2, request failure exits 4, never a stack trace', async () => {

@@ -280,7 +280,7 @@ export class SimNode {
     const cc = decodeConfChange(e.data);
     const confState = this.raw.applyConfChange(cc);
     this.app.confState = confState;
-    this.env.trace.add(this.env.nowTick(), () => `node ${this.id} applied ${cc.type} ${cc.nodeId} at ${e.index}: voters ${confState.voters.join(',')}`);
+    this.env.trace.add(this.env.nowTick(), () => `node ${this.id} applied ${cc.type} ${cc.nodeId} at ${e.index}: voters ${confState.voters.join(',')} learners ${confState.learners.join(',') || '-'}`);
     this.env.onConfChangeApplied(this.id, cc, confState);
   }
 

@@ -302,26 +302,35 @@ export class Simulation {
   }
 
   /**
-   * Adds or removes one voter through the leader, keeping the voter count within one of the
-   * configured size (never below 3 before a removal, so two voters always remain).
+   * One membership change through the leader: promote a learner, or add a node (as a voter or
+   * as a learner), or remove one. The voter count stays within one of the configured size
+   * (never below 3 before a removal, so two voters always remain).
    */
   changeMembership(): void {
     if (!this.config.membershipChanges) return;
     const leader = this.pickRunning(true);
     if (leader === undefined || leader.raftState !== 'leader') return;
-    const voters = leader.app.confState.voters;
-    const canRemove = voters.length >= Math.max(3, this.config.members);
-    const canAdd = voters.length <= this.config.members;
-    const remove = canRemove && (!canAdd || this.prng.int(2) === 0);
-    const cc: ConfChange = remove
-      ? { type: 'removeNode', nodeId: voters[this.prng.int(voters.length)] ?? '', context: new Uint8Array(0) }
-      : { type: 'addNode', nodeId: String(this.nextNodeNumber++), context: new Uint8Array(0) };
+    const cc = this.chooseConfChange(leader.app.confState);
     try {
       leader.raw.proposeConfChange(cc);
       this.trace.add(this.tick, () => `node ${leader.id} propose ${cc.type} ${cc.nodeId}`);
     } catch (err) {
       if (!(err instanceof ProposalDroppedError)) throw err;
     }
+  }
+
+  private chooseConfChange({ voters, learners }: ConfState): ConfChange {
+    const context = new Uint8Array(0);
+    const learner = learners[this.prng.int(Math.max(1, learners.length))];
+    const canAddVoter = voters.length <= this.config.members;
+    if (learner !== undefined && canAddVoter && this.prng.int(3) > 0) return { type: 'addNode', nodeId: learner, context };
+    const canRemove = voters.length >= Math.max(3, this.config.members);
+    if (canRemove && (!canAddVoter || this.prng.int(2) === 0)) {
+      const members = [...voters, ...learners];
+      return { type: 'removeNode', nodeId: members[this.prng.int(members.length)] ?? '', context };
+    }
+    const type = learners.length === 0 && this.prng.int(2) === 0 ? 'addLearner' : 'addNode';
+    return { type, nodeId: String(this.nextNodeNumber++), context };
   }
 
   transferLeadership(): void {
@@ -336,7 +345,7 @@ export class Simulation {
 
   private onConfChangeApplied(by: NodeId, cc: ConfChange, confState: ConfState): void {
     this.stats.confChanges++;
-    if (cc.type === 'addNode' && !this.nodes.has(cc.nodeId)) {
+    if ((cc.type === 'addNode' || cc.type === 'addLearner') && !this.nodes.has(cc.nodeId)) {
       this.nodes.set(cc.nodeId, new SimNode(cc.nodeId, this.prng.fork(), this.env, emptyImage()));
       this.trace.add(this.tick, () => `node ${cc.nodeId} JOINS (empty)`);
     }

@@ -64,7 +64,12 @@ export class EtcdClient {
     }
     const members = await this.pool.callOne(endpoint, { method: 'GET', pathAndQuery: '/v2/members', body: '', longPoll: false });
     if (members.status !== 200) throw new UnexpectedResponseError(members.status, members.body, members.url.href);
-    const json = JSON.parse(members.body) as { members?: { clientURLs?: string[] }[] };
+    let json: { members?: { clientURLs?: string[] }[] };
+    try {
+      json = JSON.parse(members.body) as typeof json;
+    } catch {
+      throw new UnexpectedResponseError(members.status, members.body, members.url.href);
+    }
     return (json.members ?? []).flatMap((member) => member.clientURLs ?? []).map(normalizeEndpoint);
   }
 

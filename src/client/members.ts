@@ -3,6 +3,7 @@
  * `cluster-health` commands use them. These answer with plain JSON, not v2 error bodies.
  */
 import { UnexpectedResponseError } from './errors.js';
+import type { HttpResponse } from './http.js';
 import type { EndpointPool } from './pool.js';
 import type { EtcdMember } from './types.js';
 
@@ -27,6 +28,15 @@ function messageOf(body: string): string {
   return body.trim();
 }
 
+/** The JSON body of a 2xx answer; anything else is not the members API talking. */
+function bodyJson(res: HttpResponse): unknown {
+  try {
+    return JSON.parse(res.body) as unknown;
+  } catch {
+    throw new UnexpectedResponseError(res.status, res.body, res.url.href);
+  }
+}
+
 function asMember(json: unknown): EtcdMember {
   const raw = (typeof json === 'object' && json !== null ? json : {}) as Partial<Record<keyof EtcdMember, unknown>>;
   const urls = (value: unknown): string[] => (Array.isArray(value) ? value.filter((u): u is string => typeof u === 'string') : []);
@@ -41,8 +51,9 @@ function asMember(json: unknown): EtcdMember {
 export async function listMembers(pool: EndpointPool): Promise<EtcdMember[]> {
   const res = await pool.call({ method: 'GET', pathAndQuery: '/v2/members', body: '', longPoll: false });
   if (res.status !== 200) throw new MembersApiError(res.status, messageOf(res.body));
-  const json = JSON.parse(res.body) as { members?: unknown[] };
-  return (json.members ?? []).map(asMember);
+  const json = bodyJson(res);
+  const list = typeof json === 'object' && json !== null ? (json as { members?: unknown }).members : undefined;
+  return Array.isArray(list) ? list.map(asMember) : [];
 }
 
 /** The leader member, or undefined while there is none (503 "During election"). */
@@ -50,7 +61,7 @@ export async function leaderMember(pool: EndpointPool): Promise<EtcdMember | und
   const res = await pool.call({ method: 'GET', pathAndQuery: '/v2/members/leader', body: '', longPoll: false });
   if (res.status === 503) return undefined;
   if (res.status !== 200) throw new MembersApiError(res.status, messageOf(res.body));
-  return asMember(JSON.parse(res.body));
+  return asMember(bodyJson(res));
 }
 
 export async function addMember(pool: EndpointPool, peerURLs: readonly string[]): Promise<EtcdMember> {
@@ -62,7 +73,7 @@ export async function addMember(pool: EndpointPool, peerURLs: readonly string[])
     longPoll: false,
   });
   if (res.status !== 201) throw new MembersApiError(res.status, messageOf(res.body));
-  return asMember(JSON.parse(res.body));
+  return asMember(bodyJson(res));
 }
 
 export async function removeMember(pool: EndpointPool, id: string): Promise<void> {

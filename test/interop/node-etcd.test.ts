@@ -103,6 +103,50 @@ test('node-etcd watcher: every event of a burst arrives in order (it resumes at 
   });
 });
 
+/** PUTs `count` values to one key, `parallel` requests at a time (enough to push events out of the 1000-event history). */
+async function writeMany(clientUrl: string, key: string, count: number, parallel = 32): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const value = next++;
+      const res = await fetch(`${clientUrl}/v2/keys/${key}`, { method: 'PUT', body: new URLSearchParams({ value: String(value) }) });
+      await res.arrayBuffer();
+      assert.ok(res.status === 200 || res.status === 201, `PUT ${key}: ${res.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+}
+
+test('node-etcd watcher behind the 1000-event history gets 401, resyncs to the current index, and goes on', async () => {
+  const writes = 1002;
+  await onEach(pair.targets, async ({ clientUrl }) => {
+    const first = await nextWriteIndex(clientUrl);
+    await writeMany(clientUrl, 'hist/k', writes);
+    const last = first + writes - 1;
+    const etcd = nodeEtcdClient(clientUrl);
+    const resyncs: unknown[] = [];
+    const seen: number[] = [];
+    const watcher = etcd.watcher('hist/k', first, {});
+    watcher.on('resync', (err: { error?: unknown }) => resyncs.push(err.error));
+    watcher.on('change', (event: V2Response) => seen.push(event.node.modifiedIndex));
+    try {
+      await waitUntil('the event after the resync', () => seen.length >= 1);
+      assert.deepEqual(resyncs, [
+        {
+          errorCode: 401,
+          message: 'The event in requested index is outdated and cleared',
+          cause: `the requested history has been cleared [${last - 999}/${first}]`,
+          index: last,
+        },
+      ]);
+      // It resumes at the index the error carried: the newest event, still in the history.
+      assert.deepEqual(seen, [last]);
+    } finally {
+      watcher.stop();
+    }
+  });
+});
+
 test('node-etcd watcher resumes across a restart of our member and misses nothing written meanwhile', async () => {
   const url = pair.ours.clientUrl;
   const etcd = nodeEtcdClient(url);

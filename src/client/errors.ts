@@ -77,3 +77,18 @@ export class UnexpectedResponseError extends Error {
     super(`unexpected response from ${url}: HTTP ${httpStatus} ${body.slice(0, 200).trim()}`);
   }
 }
+
+/**
+ * A write lost its connection (or timed out) after reaching a member: it may or may not have
+ * been applied, so it is not retried elsewhere (a retried create or in-order POST would
+ * apply twice). Read the key to find out.
+ */
+export class WriteOutcomeUnknownError extends Error {
+  override name = 'WriteOutcomeUnknownError';
+  constructor(
+    readonly endpoint: string,
+    readonly reason: string,
+  ) {
+    super(`the request to ${endpoint} may or may not have been applied: ${reason}`);
+  }
+}

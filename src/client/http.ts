@@ -29,7 +29,12 @@ export interface HttpResponse {
 /** A connection-level failure: the request may not have reached the server's store. */
 export class TransportError extends Error {
   override name = 'TransportError';
-  constructor(readonly url: URL, reason: string) {
+  constructor(
+    readonly url: URL,
+    reason: string,
+    /** The connection was up, so the server may have received (and applied) the request. */
+    readonly reachedServer: boolean,
+  ) {
     super(reason);
   }
 }
@@ -48,13 +53,18 @@ export function exchange(req: HttpRequest): Promise<HttpResponse> {
       if (req.tls.cert !== undefined) options.cert = req.tls.cert;
       if (req.tls.key !== undefined) options.key = req.tls.key;
     }
+    let connected = false;
     const request = (isHttps ? https : http).request(req.url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), url: req.url }),
       );
-      res.on('error', (err) => reject(new TransportError(req.url, describeSocketError(err))));
+      res.on('error', (err) => reject(new TransportError(req.url, describeSocketError(err), true)));
+    });
+    request.on('socket', (socket) => {
+      if (!socket.connecting) connected = true;
+      else socket.once('connect', () => (connected = true));
     });
     if (req.timeoutMs > 0) {
       request.setTimeout(req.timeoutMs, () => request.destroy(new Error(`timeout after ${req.timeoutMs} ms`)));
@@ -68,7 +78,7 @@ export function exchange(req: HttpRequest): Promise<HttpResponse> {
     }
     request.on('error', (err) => {
       if (err instanceof DOMException && err.name === 'AbortError') reject(err);
-      else reject(new TransportError(req.url, describeSocketError(err)));
+      else reject(new TransportError(req.url, describeSocketError(err), connected));
     });
     request.on('close', () => req.signal?.removeEventListener('abort', onAbort));
     request.end(req.body === '' ? undefined : req.body);
@@ -95,7 +105,7 @@ export async function exchangeFollowing(
     const res = await exchange(current);
     const location = res.headers.location;
     if (!isRedirect(res.status) || location === undefined) return res;
-    if (hop >= maxRedirects) throw new TransportError(current.url, `stopped after ${maxRedirects} redirects`);
+    if (hop >= maxRedirects) throw new TransportError(current.url, `stopped after ${maxRedirects} redirects`, true);
     current = { ...current, url: new URL(location, current.url) };
   }
 }

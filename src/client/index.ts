@@ -12,6 +12,7 @@ export {
   EtcdApiError,
   SyncError,
   UnexpectedResponseError,
+  WriteOutcomeUnknownError,
   type EndpointFailure,
 } from './errors.js';
 export { TransportError } from './http.js';

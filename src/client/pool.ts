@@ -5,12 +5,12 @@
  * trying every endpoint twice (the 0.4 client's rule) or when its total time runs out; a
  * watch keeps trying until no endpoint has answered for the total time.
  */
-import { ClientTimeoutError, ClusterUnreachableError, type EndpointFailure } from './errors.js';
+import { ClientTimeoutError, ClusterUnreachableError, WriteOutcomeUnknownError, type EndpointFailure } from './errors.js';
 import { exchangeFollowing, TransportError, type HttpRequest, type HttpResponse } from './http.js';
 import type { ClientOptions, RequestTrace, TlsOptions } from './types.js';
 
-export const defaultRequestTimeoutMs = 5000;
-export const defaultTotalTimeoutMs = 15000;
+export const defaultRequestTimeoutMs = 10_000;
+export const defaultTotalTimeoutMs = 30_000;
 export const defaultMaxRedirects = 10;
 const roundsPerOperation = 2;
 const watchRetryPauseMs = 200;
@@ -103,6 +103,7 @@ export class EndpointPool {
         return res;
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
+        if (err.reachedServer && call.method !== 'GET') throw new WriteOutcomeUnknownError(endpoint, err.message);
         failures.push({ endpoint, reason: err.message });
       }
     }

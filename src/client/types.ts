@@ -63,9 +63,9 @@ export interface RequestTrace {
 export interface ClientOptions {
   /** Client URLs (`http://host:port`) or bare `host:port` (http:// is added). At least one. */
   readonly endpoints: readonly string[];
-  /** Limit for one HTTP exchange (not for watches, which wait as long as needed). Default 5000. */
+  /** Limit for one HTTP exchange (not for watches, which wait as long as needed). Default 10000. */
   readonly requestTimeoutMs?: number;
-  /** Limit for one operation across all retries and failovers. Default 15000. */
+  /** Limit for one operation across all retries and failovers. Default 30000. */
   readonly totalTimeoutMs?: number;
   /** Redirects (307 to the leader, 301 to a cleaned path) followed per request. Default 10. */
   readonly maxRedirects?: number;

@@ -14,6 +14,7 @@ import {
   MembersApiError,
   SyncError,
   UnexpectedResponseError,
+  WriteOutcomeUnknownError,
   type ClientOptions,
   type TlsOptions,
 } from '../client/index.js';
@@ -39,8 +40,8 @@ const globalFlags: readonly FlagSpec[] = [
   { names: ['cert-file'], kind: 'string', usage: 'identify HTTPS client using this SSL certificate file' },
   { names: ['key-file'], kind: 'string', usage: 'identify HTTPS client using this SSL key file' },
   { names: ['ca-file'], kind: 'string', usage: 'verify certificates of HTTPS-enabled servers using this CA bundle' },
-  { names: ['timeout'], kind: 'string', usage: 'connection timeout per request (default 5s)' },
-  { names: ['total-timeout'], kind: 'string', usage: 'timeout for the command execution, except watch (default 15s)' },
+  { names: ['timeout'], kind: 'string', usage: 'connection timeout per request (default 10s)' },
+  { names: ['total-timeout'], kind: 'string', usage: 'timeout for the command execution, except watch (default 30s)' },
   { names: ['version', 'v'], kind: 'bool', usage: 'print the version' },
   { names: ['help', 'h'], kind: 'bool', usage: 'show help' },
 ];
@@ -137,7 +138,7 @@ export function reportFailure(err: unknown, output: Output): number {
   if (err instanceof UsageError) return fail(output, err.message, exitCodes.badArgs);
   if (err instanceof SyncError) return fail(output, err.message, exitCodes.syncFailed);
   if (err instanceof EtcdApiError || err instanceof ClusterUnreachableError) return fail(output, err.describe(), exitCodes.etcdError);
-  if (err instanceof ClientTimeoutError || err instanceof UnexpectedResponseError) return fail(output, err.message, exitCodes.etcdError);
+  if (err instanceof ClientTimeoutError || err instanceof UnexpectedResponseError || err instanceof WriteOutcomeUnknownError) return fail(output, err.message, exitCodes.etcdError);
   if (err instanceof MembersApiError) return fail(output, err.message, exitCodes.badArgs);
   return fail(output, err instanceof Error ? err.message : String(err), exitCodes.badArgs);
 }

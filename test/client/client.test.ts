@@ -14,6 +14,7 @@ import {
   EtcdApiError,
   EtcdClient,
   SyncError,
+  WriteOutcomeUnknownError,
   type RequestTrace,
 } from '../../src/client/index.js';
 import { startEtcd, type EtcdProcess } from '../support/etcd-process.js';
@@ -93,13 +94,20 @@ describe('EtcdClient', { timeout: 120_000 }, () => {
     }
   });
 
-  test('failover: a dead endpoint is skipped; a silent one times out; none reachable is ClusterUnreachableError', async () => {
+  test('failover: a dead endpoint is skipped; a silent one times out (a write there is not repeated); none reachable is ClusterUnreachableError', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const silent = net.createServer(() => undefined);
     const silentUrl = await listen(silent);
     try {
+      await new EtcdClient({ endpoints: [member.clientUrl] }).set('/failover/k', 'v');
       const client = new EtcdClient({ endpoints: [dead, silentUrl, member.clientUrl], requestTimeoutMs: 300 });
-      assert.equal((await client.set('/failover/k', 'v')).node.value, 'v');
+      assert.equal((await client.get('/failover/k')).node.value, 'v');
+      // A write that reached a member and then timed out may have been applied: not repeated.
+      const writer = new EtcdClient({ endpoints: [silentUrl, member.clientUrl], requestTimeoutMs: 300 });
+      const unknown = await writer.set('/failover/k', 'twice?').catch((e: unknown) => e);
+      assert.ok(unknown instanceof WriteOutcomeUnknownError);
+      assert.equal(unknown.message, `the request to ${silentUrl} may or may not have been applied: timeout after 300 ms`);
+      assert.equal((await client.get('/failover/k')).node.value, 'v');
       const lost = new EtcdClient({ endpoints: [dead, `http://127.0.0.1:${await freePort()}`] });
       const err = await lost.get('/failover/k').catch((e: unknown) => e);
       assert.ok(err instanceof ClusterUnreachableError);

@@ -58,6 +58,12 @@ describe('the tutorial, command by command, against our server', { timeout: 240_
   before(async () => {
     member = await startEtcd({ name: machineName, startTimeoutMs: 30_000 });
     env = { ETCDCTL_PEERS: member.clientUrl };
+    // The tutorial's cluster is up and registered: wait for this member's /_etcd/machines entry.
+    const deadline = Date.now() + 30_000;
+    while ((await fetch(`${member.clientUrl}/v2/keys/_etcd/machines/${machineName}`)).status !== 200) {
+      assert.ok(Date.now() < deadline, 'the member never registered in /_etcd/machines');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const put = async (key: string, value: string): Promise<void> => {
       const res = await fetch(`${member.clientUrl}/v2/keys${key}`, { method: 'PUT', body: new URLSearchParams({ value }) });
       assert.ok(res.status < 300, await res.text());

@@ -81,6 +81,12 @@ function expectedKeyResults(b: number): Record<string, unknown> {
     delete_recursive: result('delete', '/py/queue', null, { created: b + 2, modified: b + 9, etcd: b + 9 }, { dir: true }),
     read_deleted: failure('EtcdKeyNotFound', 'Key not found : /py/a'),
     store_stats_keys: STORE_STATS_KEYS,
+    lock: [
+      ['first acquired', true, false],
+      ['second waiting', true, false],
+      ['handed over', false, true],
+      ['released', false, false],
+    ],
   };
 }
 
@@ -111,7 +117,7 @@ function versionJson(clientUrl: string): Promise<{ etcdserver: string; etcdclust
   });
 }
 
-test('python-etcd session: read/write/test_and_set/append/ttl/wait/update/delete and its exceptions', async () => {
+test('python-etcd session: read/write/test_and_set/append/ttl/wait/update/delete, its exceptions, and etcd.Lock handover', async () => {
   const names: Record<string, string> = { ours: 'interop-py', 'etcd 3.4': 'oracle' };
   const peerUrls: Record<string, string> = { ours: pair.ours.peerUrl, 'etcd 3.4': pair.real.peerUrl };
   await onEach(pair.targets, async ({ label, clientUrl }: Target) => {

@@ -95,7 +95,28 @@ def session(host, port):
     out["delete_recursive"] = attempt(lambda: c.delete("/py/queue", recursive=True))
     out["read_deleted"] = attempt(lambda: c.read("/py/a"))
     out["store_stats_keys"] = sorted(c.store_stats.keys())
+    out["lock"] = lock_handover(host, port, base_url)
     return out
+
+
+def lock_handover(host, port, base_url):
+    """etcd.Lock: in-order keys with a TTL, a sorted read and a watch on the key ahead."""
+    first = etcd.Lock(etcd.Client(host=host, port=port), "job")
+    second = etcd.Lock(etcd.Client(host=host, port=port), "job")
+    steps = []
+    first.acquire(lock_ttl=60)
+    steps.append(["first acquired", first.is_acquired, second.is_acquired])
+    before = watchers(base_url)
+    thread = threading.Thread(target=lambda: second.acquire(lock_ttl=60, timeout=10))
+    thread.start()
+    until_watching(base_url, before + 1)
+    steps.append(["second waiting", first.is_acquired, second.is_acquired])
+    first.release()
+    thread.join()
+    steps.append(["handed over", first.is_acquired, second.is_acquired])
+    second.release()
+    steps.append(["released", first.is_acquired, second.is_acquired])
+    return steps
 
 
 if __name__ == "__main__":

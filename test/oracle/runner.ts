@@ -23,6 +23,8 @@ export interface OracleConfig {
   readonly expiryTimeoutMs: number;
   /** Both servers are real etcds: apply the §17 decisions to both (proves the comparison sound). */
   readonly selfCheck: boolean;
+  /** Also compare how /v2/stats/store counters moved over each sequence. */
+  readonly compareStoreStats: boolean;
 }
 
 export const defaultOracleConfig: OracleConfig = {
@@ -31,7 +33,30 @@ export const defaultOracleConfig: OracleConfig = {
   openWatchGraceMs: 1_000,
   expiryTimeoutMs: 6_000,
   selfCheck: false,
+  compareStoreStats: true,
 };
+
+/**
+ * Store-stats write counters must move by the same amounts on both servers over a sequence
+ * (spec §8). Not compared: `watchers` (a gauge) and `getsSuccess`/`getsFail` — etcd 3.4 reads its
+ * own v2 store in the background (membership), so its get counters drift by timing alone.
+ */
+const UNCOMPARABLE_STATS = new Set(['watchers', 'getsSuccess', 'getsFail']);
+
+function compareStatsDeltas(
+  before: readonly [Record<string, number>, Record<string, number>],
+  after: readonly [Record<string, number>, Record<string, number>],
+): string[] {
+  const delta = (side: 0 | 1, k: string): number => (after[side][k] ?? NaN) - (before[side][k] ?? NaN);
+  const diffs: string[] = [];
+  const refKeys = Object.keys(after[0]);
+  const candKeys = Object.keys(after[1]);
+  if (refKeys.join(',') !== candKeys.join(',')) diffs.push(`fields: expected [${refKeys.join(',')}], got [${candKeys.join(',')}]`);
+  for (const k of refKeys.filter((key) => !UNCOMPARABLE_STATS.has(key))) {
+    if (delta(0, k) !== delta(1, k)) diffs.push(`${k}: etcd 3.4 moved by ${delta(0, k)}, ours by ${delta(1, k)}`);
+  }
+  return diffs;
+}
 
 export interface Mismatch {
   readonly seed: number;
@@ -108,6 +133,7 @@ class SequenceRun {
 
   async run(): Promise<Mismatch | null> {
     await Promise.all([this.ref.beginSequence(this.seq.prefix, this.config.requestTimeoutMs), this.cand.beginSequence(this.seq.prefix, this.config.requestTimeoutMs)]);
+    const statsBefore = this.config.compareStoreStats ? await this.storeStats() : null;
     for (const [i, step] of this.seq.steps.entries()) {
       try {
         await this.runStep(step);
@@ -116,7 +142,21 @@ class SequenceRun {
         return { seed: this.seq.seed, step: i + 1, report: this.formatReport(i + 1, err.report) };
       }
     }
-    return null;
+    if (statsBefore === null) return null;
+    const diffs = compareStatsDeltas(statsBefore, await this.storeStats());
+    if (diffs.length === 0) return null;
+    const n = this.seq.steps.length;
+    return { seed: this.seq.seed, step: n, report: this.formatReport(n, `  /v2/stats/store counters moved differently over the sequence:\n${diffs.map((d) => `    - ${d}`).join('\n')}`) };
+  }
+
+  private async storeStats(): Promise<readonly [Record<string, number>, Record<string, number>]> {
+    const read = async (t: TargetState): Promise<Record<string, number>> => {
+      const res = await send(t.server.clientUrl, { method: 'GET', path: '/v2/stats/store', body: null }, this.config.requestTimeoutMs);
+      const json = parseJson(res.body);
+      if (!isObject(json)) throw new Error(`${t.server.label}: /v2/stats/store answered ${res.status} ${res.body}`);
+      return Object.fromEntries(Object.entries(json).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    };
+    return [await read(this.ref), await read(this.cand)];
   }
 
   private formatReport(step: number, detail: string): string {

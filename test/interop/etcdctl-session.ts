@@ -65,6 +65,42 @@ export function etcdctlSession(base: number): SessionStep[] {
   ];
 }
 
+const SEMAPHORE = '{"semaphore":1,"max":1,"holders":null}';
+const SEMAPHORE_KEY = '/coreos.com/updateengine/rebootlock/semaphore';
+
+/**
+ * The tutorial's etcdctl commands in its order (flags where it puts them, after the key too), on
+ * a key space seeded with its update-engine semaphore and a hidden fleet key. Writes: b seed,
+ * b+1 hidden seed, then b+2 on as the tutorial goes.
+ */
+export function tutorialSession(b: number): SessionStep[] {
+  return [
+    ok(['set', SEMAPHORE_KEY, SEMAPHORE], `${SEMAPHORE}\n`),
+    ok(['set', '/_coreos.com/fleet/job/web.service', 'unit'], 'unit\n'),
+    ok(['ls', '/'], '/coreos.com\n'),
+    { args: ['get', '/coreos.com'], stdout: '', stderr: '/coreos.com: is a directory\n', code: 1 },
+    ok(['ls', '/', '--recursive'], `/coreos.com\n/coreos.com/updateengine\n/coreos.com/updateengine/rebootlock\n${SEMAPHORE_KEY}\n`),
+    ok(['get', SEMAPHORE_KEY], `${SEMAPHORE}\n`),
+    ok(['-o', 'extended', 'get', SEMAPHORE_KEY], `Key: ${SEMAPHORE_KEY}\nCreated-Index: ${b}\nModified-Index: ${b}\nTTL: 0\nIndex: ${b + 1}\n\n${SEMAPHORE}\n`),
+    ok(['mkdir', '/example'], ''),
+    ok(['mk', '/example/key', 'data'], 'data\n'),
+    ok(['get', '/example/key'], 'data\n'),
+    ok(['update', '/example/key', 'turtles'], 'turtles\n'),
+    ok(['mkdir', '/here/you/go', '--ttl', '120'], ''),
+    ok(['updatedir', '/here/you/go', '--ttl', '500'], ''),
+    ok(['set', '/example/key', 'new'], 'new\n'),
+    ok(['set', '/a/b/c', 'here'], 'here\n'),
+    ok(['setdir', '/x/y/z'], ''),
+    // The tutorial's note: setdir on an existing directory fails.
+    etcdError(['setdir', '/x/y/z'], 102, 'Not a file', '/x/y/z', b + 9),
+    ok(['rm', '/a/b/c'], 'PrevNode.Value: here\n'),
+    ok(['rm', '/a', '--recursive'], ''),
+    ok(['rmdir', '/x/y/z'], ''),
+    ok(['ls', '--recursive', '/_coreos.com'], '/_coreos.com/fleet\n/_coreos.com/fleet/job\n/_coreos.com/fleet/job/web.service\n'),
+    ok(['ls', '--sort', '/'], '/coreos.com\n/example\n/here\n/x\n'),
+  ];
+}
+
 export interface StepResult {
   readonly args: readonly string[];
   readonly stdout: string;

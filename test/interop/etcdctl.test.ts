@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { etcdctl, etcdctlArgs, ETCDCTL_V2_ENV, nextWriteIndex, startClient, waitForWatchers, waitUntil, watcherCount } from './clients.js';
-import { etcdctlSession, runSession } from './etcdctl-session.js';
+import { etcdctlSession, runSession, tutorialSession } from './etcdctl-session.js';
 import { onEach, startPair, type ServerPair, type Target } from './servers.js';
 
 /**
@@ -28,6 +28,24 @@ test('a whole etcdctl session prints what etcd 3.4 prints (values, errors, exit 
     const results = await runSession(target.clientUrl, steps);
     assert.deepEqual(results, steps.map(({ args, stdout, stderr, code }) => ({ args, stdout, stderr, code })));
   });
+});
+
+test('the tutorial\'s etcdctl commands, in its order, on a fresh member print what etcd 3.4 prints', async () => {
+  const fresh = await startPair('interop-tutorial');
+  try {
+    assert.equal(await nextWriteIndex(fresh.ours.clientUrl), 3, 'the first user key gets index 3, as in the tutorial');
+    await onEach(fresh.targets, async (target) => {
+      const steps = tutorialSession(await nextWriteIndex(target.clientUrl));
+      const results = await runSession(target.clientUrl, steps);
+      assert.deepEqual(results, steps.map(({ args, stdout, stderr, code }) => ({ args, stdout, stderr, code })));
+    });
+    // Only our member has the 0.4 registry the tutorial lists last.
+    const name = 'interop-tutorial';
+    const etcdKeys = await etcdctl(fresh.ours.clientUrl, ['ls', '--recursive', '--sort', '/_etcd']);
+    assert.deepEqual(etcdKeys, { stdout: `/_etcd/config\n/_etcd/machines\n/_etcd/machines/${name}\n`, stderr: '', code: 0 });
+  } finally {
+    await fresh.stop();
+  }
 });
 
 test('--ttl on keys and directories: TTL counts down from the value given, expiration in the future', async () => {

@@ -12,6 +12,8 @@ export interface SessionStep {
   readonly stdout: string;
   readonly stderr: string;
   readonly code: number;
+  /** Sent on stdin (etcdctl reads a missing value from there). */
+  readonly input?: string;
 }
 
 /** In-order keys are the creating write's index, zero-padded to 20 digits. */
@@ -62,6 +64,32 @@ export function etcdctlSession(base: number): SessionStep[] {
     ok(['rm', '--with-value', 'v', '/ttlkey'], '\n'),
     etcdError(['get', '/message'], 100, 'Key not found', '/message', base + 13),
     etcdError(['rm', '/message'], 100, 'Key not found', '/message', base + 13),
+    ...edgeSteps(base + 14),
+  ];
+}
+
+const ODD_VALUE = 'a&b<c>"d" \u00fc';
+
+/** Less common flags and errors; writes from e on. */
+function edgeSteps(e: number): SessionStep[] {
+  return [
+    ok(['set', '/edge/a', '1'], '1\n'),
+    etcdError(['set', '--swap-with-index', '999', '/edge/a', '2'], 101, 'Compare failed', `[999 != ${e}]`, e),
+    ok(['set', '--swap-with-index', String(e), '/edge/a', '2'], '2\n'),
+    etcdError(['ls', '/nothere'], 100, 'Key not found', '/nothere', e + 1),
+    etcdError(['rm', '-r', '/'], 107, 'Root is read only', '/', e + 1),
+    etcdError(['setdir', '/edge'], 102, 'Not a file', '/edge', e + 1),
+    etcdError(['mk', '/edge/a/b', 'x'], 104, 'Not a directory', '/edge/a', e + 1),
+    // updatedir on a file succeeds and blanks its value (etcd 3.4).
+    ok(['updatedir', '/edge/a'], ''),
+    ok(['get', '--quorum', '/edge/a'], '\n'),
+    ok(['set', '/edge/odd', ODD_VALUE], `${ODD_VALUE}\n`),
+    ok(['-o', 'json', 'get', '/edge/odd'], `{"action":"get","node":{"key":"/edge/odd","value":"a\\u0026b\\u003cc\\u003e\\"d\\" \u00fc","nodes":null,"createdIndex":${e + 3},"modifiedIndex":${e + 3}},"prevNode":null}\n`),
+    { ...ok(['set', '/edge/stdin'], 'from stdin\n'), input: 'from stdin' },
+    ok(['-o', 'extended', 'rm', '/edge/odd'], `Key: /edge/odd\nCreated-Index: ${e + 3}\nModified-Index: ${e + 5}\nPrevNode.Value: ${ODD_VALUE}\nTTL: 0\nIndex: ${e + 5}\n`),
+    ok(['-o', 'extended', 'update', '/edge/stdin', 'v2'], `Key: /edge/stdin\nCreated-Index: ${e + 4}\nModified-Index: ${e + 6}\nPrevNode.Value: from stdin\nTTL: 0\nIndex: ${e + 6}\n\nv2\n`),
+    ok(['-o', 'json', 'mkdir', '/edge/dir'], `{"action":"create","node":{"key":"/edge/dir","dir":true,"value":"","nodes":null,"createdIndex":${e + 7},"modifiedIndex":${e + 7}},"prevNode":null}\n`),
+    ok(['rm', '--dir', '/edge/dir'], ''),
   ];
 }
 
@@ -112,7 +140,7 @@ export interface StepResult {
 export async function runSession(clientUrl: string, steps: readonly SessionStep[]): Promise<StepResult[]> {
   const results: StepResult[] = [];
   for (const step of steps) {
-    const run: ClientRun = await etcdctl(clientUrl, step.args);
+    const run: ClientRun = await etcdctl(clientUrl, step.args, step.input === undefined ? {} : { input: step.input });
     results.push({ args: step.args, stdout: run.stdout, stderr: run.stderr, code: run.code });
   }
   return results;

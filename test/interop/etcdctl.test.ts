@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { etcdctl, etcdctlArgs, ETCDCTL_V2_ENV, nextWriteIndex, startClient, waitForWatchers, waitUntil, watcherCount } from './clients.js';
-import { etcdctlSession, runSession, tutorialSession } from './etcdctl-session.js';
+import { etcdctlSession, runSession, tutorialSession, type SessionStep, type StepResult } from './etcdctl-session.js';
 import { onEach, startPair, type ServerPair, type Target } from './servers.js';
 
 /**
@@ -11,6 +11,10 @@ import { onEach, startPair, type ServerPair, type Target } from './servers.js';
  */
 
 let pair: ServerPair;
+
+function expectedResults(steps: readonly SessionStep[]): StepResult[] {
+  return steps.map(({ args, stdout, stderr, code }) => ({ args, stdout, stderr, code }));
+}
 
 before(async () => {
   pair = await startPair('interop-ctl');
@@ -26,7 +30,7 @@ test('a whole etcdctl session prints what etcd 3.4 prints (values, errors, exit 
     const base = await nextWriteIndex(target.clientUrl);
     const steps = etcdctlSession(base);
     const results = await runSession(target.clientUrl, steps);
-    assert.deepEqual(results, steps.map(({ args, stdout, stderr, code }) => ({ args, stdout, stderr, code })));
+    assert.deepEqual(results, expectedResults(steps));
   });
 });
 
@@ -37,7 +41,7 @@ test('the tutorial\'s etcdctl commands, in its order, on a fresh member print wh
     await onEach(fresh.targets, async (target) => {
       const steps = tutorialSession(await nextWriteIndex(target.clientUrl));
       const results = await runSession(target.clientUrl, steps);
-      assert.deepEqual(results, steps.map(({ args, stdout, stderr, code }) => ({ args, stdout, stderr, code })));
+      assert.deepEqual(results, expectedResults(steps));
     });
     // Only our member has the 0.4 registry the tutorial lists last.
     const name = 'interop-tutorial';

@@ -18,6 +18,7 @@ import { closeAll, listenAll } from '../server/listeners.js';
 import type { Member } from '../server/member.js';
 import { openMember } from '../server/open-member.js';
 import { createPeerPortHandler } from '../server/peer-port.js';
+import { peerAdminFor } from '../server/peer-admin.js';
 import { etcdUsage, parseEtcdCommand } from './config.js';
 import { ConfigError, type EtcdConfig } from './config-types.js';
 
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   await member.start();
   let servers: http.Server[] = [];
   try {
-    servers = await listenAll(config.listenPeerUrls, createPeerPortHandler(member.peerPortSource()), config.peerTls);
+    servers = await listenAll(config.listenPeerUrls, createPeerPortHandler({ ...member.peerPortSource(), admin: peerAdminFor(member, () => member.clusterConfigJson()) }), config.peerTls);
     servers.push(...(await listenAll(config.listenClientUrls, createClientPortHandler(member, { corsOrigins: config.corsOrigins }), config.clientTls)));
   } catch (error) {
     await closeAll(servers);

@@ -96,14 +96,24 @@ export function settle(ms = 300): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** A plain HTTP write used to cause changes independently of etcdctl. */
-export async function httpPut(clientUrl: string, key: string, value: string): Promise<void> {
-  const res = await fetch(`${clientUrl}/v2/keys${key}`, {
-    method: 'PUT',
+/**
+ * A plain HTTP write (setup, or a change for a watch to see) made without etcdctl, so the
+ * suites spend their process spawns on the commands under test. Resolves with the event's index.
+ */
+export async function httpWrite(clientUrl: string, method: 'PUT' | 'DELETE', key: string, params: Record<string, string> = {}): Promise<number> {
+  const form = new URLSearchParams(params).toString();
+  const res = await fetch(`${clientUrl}/v2/keys${key}${method === 'DELETE' && form !== '' ? `?${form}` : ''}`, {
+    method,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ value }).toString(),
+    ...(method === 'PUT' ? { body: form } : {}),
   });
-  if (res.status >= 300) throw new Error(`PUT ${key} failed: ${res.status} ${await res.text()}`);
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${key} failed: ${res.status} ${text}`);
+  return (JSON.parse(text) as { node: { modifiedIndex: number } }).node.modifiedIndex;
+}
+
+export async function httpPut(clientUrl: string, key: string, value: string): Promise<number> {
+  return httpWrite(clientUrl, 'PUT', key, { value });
 }
 
 /** The current etcd index (X-Etcd-Index of a GET of the root). */

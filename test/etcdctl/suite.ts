@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../support/ports.js';
-import { CliProcess, currentIndex, etcdctl, httpPut, startProxy, startTarget, watchRegistered, type Target } from './harness.js';
+import { CliProcess, currentIndex, etcdctl, httpPut, httpWrite, startProxy, startTarget, watchRegistered, type Target } from './harness.js';
 
 export function etcdctlSuite(kind: Target['kind']): void {
   describe(`etcdctl against ${kind}`, { timeout: 180_000, concurrency: 2 }, () => {
@@ -16,6 +16,7 @@ export function etcdctlSuite(kind: Target['kind']): void {
       target = await startTarget(kind);
       c = (args, stdin) => etcdctl(['-C', target.clientUrl, ...args], stdin !== undefined ? { stdin } : {});
     });
+    const put = (key: string, value: string): Promise<number> => httpWrite(target.clientUrl, 'PUT', key, { value });
     after(async () => target.stop());
 
     test('set, get, mk, update print the value; errors are "Error:  code: message (cause) [index]" with exit 4', async () => {
@@ -35,7 +36,7 @@ export function etcdctlSuite(kind: Target['kind']): void {
     });
 
     test('get on a directory: "<key>: is a directory", exit 1', async () => {
-      await c(['mkdir', '/isdir']);
+      await httpWrite(target.clientUrl, 'PUT', '/isdir', { dir: 'true' });
       assert.deepEqual(await c(['get', '/isdir']), { code: 1, signal: null, stdout: '', stderr: '/isdir: is a directory\n' });
     });
 
@@ -47,7 +48,7 @@ export function etcdctlSuite(kind: Target['kind']): void {
     });
 
     test('-o extended: Key, indexes, PrevNode.Value, TTL, Etcd/Raft headers, blank line, value', async () => {
-      await c(['set', '/s/ext', 'old']);
+      await put('/s/ext', 'old');
       const res = await c(['-o', 'extended', 'set', '/s/ext', 'new']);
       assert.equal(res.code, 0);
       assert.match(
@@ -76,15 +77,16 @@ export function etcdctlSuite(kind: Target['kind']): void {
     });
 
     test('set --swap-with-value / --swap-with-index compare and swap', async () => {
-      await c(['set', '/s/cas', 'a']);
+      const casIndex = await put('/s/cas', 'a');
       const bad = await c(['set', '/s/cas', 'b', '--swap-with-value', 'zzz']);
       assert.equal(bad.code, 4);
       assert.match(bad.stderr, /^Error: {2}101: Compare failed \(\[zzz != a\]\) \[\d+\]\n$/);
-      assert.equal((await c(['set', '/s/cas', 'b', '--swap-with-value', 'a'])).stdout, 'b\n');
-      const json = JSON.parse((await c(['-o', 'json', 'get', '/s/cas'])).stdout) as { node: { modifiedIndex: number } };
-      const badIndex = await c(['set', '--swap-with-index', String(json.node.modifiedIndex + 1000), '/s/cas', 'c']);
-      assert.match(badIndex.stderr, new RegExp(`^Error:  101: Compare failed \\(\\[${json.node.modifiedIndex + 1000} != ${json.node.modifiedIndex}\\]\\) \\[\\d+\\]\\n$`));
-      assert.equal((await c(['set', '--swap-with-index', String(json.node.modifiedIndex), '/s/cas', 'c'])).stdout, 'c\n');
+      const swapped = await c(['-o', 'json', 'set', '/s/cas', 'b', '--swap-with-value', 'a']);
+      const modifiedIndex = (JSON.parse(swapped.stdout) as { node: { modifiedIndex: number } }).node.modifiedIndex;
+      assert.ok(modifiedIndex > casIndex);
+      const badIndex = await c(['set', '--swap-with-index', String(modifiedIndex + 1000), '/s/cas', 'c']);
+      assert.match(badIndex.stderr, new RegExp(`^Error:  101: Compare failed \\(\\[${modifiedIndex + 1000} != ${modifiedIndex}\\]\\) \\[\\d+\\]\\n$`));
+      assert.equal((await c(['set', '--swap-with-index', String(modifiedIndex), '/s/cas', 'c'])).stdout, 'c\n');
     });
 
     test('directories: mkdir, setdir (fails on an existing dir), updatedir, rmdir, rm', async () => {
@@ -97,7 +99,7 @@ export function etcdctlSuite(kind: Target['kind']): void {
       assert.match(setdirExisting.stderr, /^Error: {2}102: Not a file \(\/d\/two\) \[\d+\]\n$/);
       assert.deepEqual(await c(['updatedir', '/d/two', '--ttl', '300']), { code: 0, signal: null, stdout: '', stderr: '' });
       assert.match((await c(['-o', 'json', 'ls', '/d'])).stdout, /^\/d\/(one|two)\n\/d\/(one|two)\n$/);
-      await c(['set', '/d/one/f', 'v']);
+      await put('/d/one/f', 'v');
       const notEmpty = await c(['rmdir', '/d/one']);
       assert.equal(notEmpty.code, 4);
       assert.match(notEmpty.stderr, /^Error: {2}108: Directory not empty \(\/d\/one\) \[\d+\]\n$/);
@@ -106,19 +108,19 @@ export function etcdctlSuite(kind: Target['kind']): void {
       assert.deepEqual(await c(['rm', '/d/one/f']), { code: 0, signal: null, stdout: '\n', stderr: '' });
       assert.deepEqual(await c(['rmdir', '/d/one']), { code: 0, signal: null, stdout: '', stderr: '' });
       assert.deepEqual(await c(['rm', '--dir', '/d/two']), { code: 0, signal: null, stdout: '', stderr: '' });
-      await c(['set', '/d/deep/a/b', 'v']);
+      await put('/d/deep/a/b', 'v');
       assert.deepEqual(await c(['rm', '/d/deep', '-r']), { code: 0, signal: null, stdout: '', stderr: '' });
     });
 
     test('rm --with-value / --with-index compare and delete', async () => {
-      await c(['set', '/s/cad', 'v']);
+      await put('/s/cad', 'v');
       const bad = await c(['rm', '/s/cad', '--with-value', 'w']);
       assert.match(bad.stderr, /^Error: {2}101: Compare failed \(\[w != v\]\) \[\d+\]\n$/);
       assert.deepEqual(await c(['rm', '/s/cad', '--with-value', 'v']), { code: 0, signal: null, stdout: '\n', stderr: '' });
     });
 
     test('ls: --sort, -p, --recursive/-r; mk --in-order makes 20-digit sortable keys', async () => {
-      for (const key of ['/l/b', '/l/a/x', '/l/c']) await c(['set', key, 'v']);
+      for (const key of ['/l/b', '/l/a/x', '/l/c']) await put(key, 'v');
       assert.equal((await c(['ls', '--sort', '/l'])).stdout, '/l/a\n/l/b\n/l/c\n');
       assert.equal((await c(['ls', '/l', '-p', '--sort'])).stdout, '/l/a/\n/l/b\n/l/c\n');
       assert.equal((await c(['ls', '--recursive', '--sort', '/l'])).stdout, '/l/a\n/l/a/x\n/l/b\n/l/c\n');
@@ -153,9 +155,9 @@ export function etcdctlSuite(kind: Target['kind']): void {
       const from = await currentIndex(target.clientUrl);
       const watch = new CliProcess(['-C', target.clientUrl, 'watch', '--forever', '--recursive', '/wf', '--after-index', String(from)]);
       await httpPut(target.clientUrl, '/wf/a', '1');
-      await c(['mkdir', '/wf/dir']);
+      await httpWrite(target.clientUrl, 'PUT', '/wf/dir', { dir: 'true' });
       await httpPut(target.clientUrl, '/wf/b', '2');
-      await c(['rm', '/wf/a']);
+      await httpWrite(target.clientUrl, 'DELETE', '/wf/a');
       await httpPut(target.clientUrl, '/wf/a', '3');
       await watch.waitForStdout((out) => out.endsWith('3\n'));
       watch.kill('SIGINT');
@@ -171,15 +173,12 @@ export function etcdctlSuite(kind: Target['kind']): void {
         ['exec-watch', '-recursive', '/example', '-after-index=' + from, '--', 'sh', '-c', script],
       ];
       const watchers = variants.map((args) => new CliProcess(['-C', target.clientUrl, ...args]));
-      const indexes: number[] = [];
-      const run = async (args: string[]): Promise<void> => {
-        const res = await c(['-o', 'json', ...args]);
-        indexes.push((JSON.parse(res.stdout) as { node: { modifiedIndex: number } }).node.modifiedIndex);
-      };
-      await run(['set', '/example/a', 'x']);
-      await run(['update', '/example/a', 'y']);
-      await run(['mk', '/example/b', 'z']);
-      await run(['rm', '/example/a']);
+      const indexes = [
+        await httpWrite(target.clientUrl, 'PUT', '/example/a', { value: 'x' }),
+        await httpWrite(target.clientUrl, 'PUT', '/example/a', { value: 'y', prevExist: 'true' }),
+        await httpWrite(target.clientUrl, 'PUT', '/example/b', { value: 'z', prevExist: 'false' }),
+        await httpWrite(target.clientUrl, 'DELETE', '/example/a'),
+      ];
       const expected = `set /example/a x ${indexes[0]}\nupdate /example/a y ${indexes[1]}\ncreate /example/b z ${indexes[2]}\ndelete /example/a ${indexes[3]}\n`;
       for (const watcher of watchers) {
         await watcher.waitForStdout((out) => out.split('\n').length > 4);
@@ -189,7 +188,7 @@ export function etcdctlSuite(kind: Target['kind']): void {
     });
 
     test('endpoints: --endpoints, ETCDCTL_PEERS, ETCDCTL_ENDPOINTS, a dead member in the list', async () => {
-      await c(['set', '/e/k', 'ep']);
+      await put('/e/k', 'ep');
       const deadPort = await freePort();
       const dead = `127.0.0.1:${deadPort}`;
       const found = { code: 0, signal: null, stdout: 'ep\n', stderr: '' };

@@ -78,7 +78,7 @@ export class EndpointPool {
     for (let attempt = 0; ; attempt++) {
       const round = Math.floor(attempt / this.endpoints.length);
       if (!call.longPoll && round >= roundsPerOperation) {
-        // Every member answered 5xx (no leader, commit timeout): that error is the answer.
+        // Every member answered a read with 5xx (no leader): that error is the answer.
         if (lastServerError !== undefined) return lastServerError;
         throw new ClusterUnreachableError(failures);
       }
@@ -93,6 +93,8 @@ export class EndpointPool {
       const timeoutMs = call.longPoll ? 0 : Math.max(1, Math.min(this.requestTimeoutMs, this.totalTimeoutMs - idleMs));
       try {
         const res = await exchangeFollowing(this.request(endpoint, call, timeoutMs), this.maxRedirects, (r) => this.trace(r));
+        // A write answered 5xx (commit timeout) may still commit: its answer stands.
+        if (res.status >= 500 && call.method !== 'GET') return res;
         if (res.status >= 500) {
           failures.push({ endpoint, reason: `HTTP ${res.status}: ${res.body.trim()}` });
           lastServerError = res;

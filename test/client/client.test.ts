@@ -118,6 +118,29 @@ describe('EtcdClient', { timeout: 120_000 }, () => {
     }
   });
 
+  test('HTTP 5xx: a read moves on to the next member; a write is not repeated (its error is the answer)', async () => {
+    let hits = 0;
+    const leaderless = http.createServer((req, res) => {
+      hits++;
+      req.resume();
+      res.writeHead(500, { 'Content-Type': 'application/json', 'X-Etcd-Index': '7' }).end('{"errorCode":300,"message":"Raft Internal Error","index":7}\n');
+    });
+    const leaderlessUrl = await listen(leaderless);
+    try {
+      await new EtcdClient({ endpoints: [member.clientUrl] }).set('/fivexx/k', 'v');
+      const client = new EtcdClient({ endpoints: [leaderlessUrl, member.clientUrl] });
+      assert.equal((await client.get('/fivexx/k')).node.value, 'v');
+      const writer = new EtcdClient({ endpoints: [leaderlessUrl, member.clientUrl] });
+      const err = await writer.set('/fivexx/k', 'w').catch((e: unknown) => e);
+      assert.ok(err instanceof EtcdApiError);
+      assert.deepEqual([err.errorCode, err.httpStatus, err.describe()], [300, 500, '300: Raft Internal Error () [7]']);
+      assert.equal(hits, 2);
+      assert.equal((await client.get('/fivexx/k')).node.value, 'v');
+    } finally {
+      await close(leaderless);
+    }
+  });
+
   test('a watch survives its member dying: it resumes on another endpoint from the same waitIndex', async () => {
     const proxy = await startProxy(member.clientUrl);
     const client = new EtcdClient({ endpoints: [proxy.url, member.clientUrl] });

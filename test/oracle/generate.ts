@@ -317,6 +317,28 @@ function opWatch(g: SequenceGenerator): Step {
 }
 
 /**
+ * A stream watch on one key: a few writes to the key itself (set, update, CAS, delete — some fail,
+ * e.g. 102 on a dir), each success one line on the stream. No waitIndex: history replay on a
+ * stream would make the expected line count depend on the past.
+ */
+function opStream(g: SequenceGenerator): Step {
+  const key = [g.segment()];
+  const recursive = g.chance(0.5);
+  const params: Param[] = [['wait', lit('true')], ['stream', lit(g.pick(['true', 'true', '1', 't']))]];
+  if (recursive) params.push(['recursive', lit('true')]);
+  const writes: ReqSpec[] = [];
+  const count = 2 + g.int(3);
+  for (let i = 0; i < count; i++) {
+    const roll = g.int(4);
+    if (roll === 0) writes.push(plain('PUT', key, [['value', lit(g.pick(COMMON_VALUES))]]));
+    else if (roll === 1) writes.push(plain('PUT', key, [['value', lit(g.pick(COMMON_VALUES))], ['prevExist', lit('true')]]));
+    else if (roll === 2) writes.push(plain('PUT', key, [['value', lit('v1')], ['prevValue', lit(g.pick(COMMON_VALUES))]]));
+    else writes.push(plain('DELETE', key, g.chance(0.5) ? [['recursive', lit('true')]] : []));
+  }
+  return { kind: 'stream', watch: plain('GET', key, params), writes };
+}
+
+/**
  * After a 0–1 s TTL has expired (the runner waits for it), a recursive watch from the current
  * index replays the `expire` event from the history.
  */
@@ -362,6 +384,7 @@ const OPS: ReadonlyArray<readonly [number, OpBuilder]> = [
   [14, (g) => opGet(g)],
   [3, (g) => opGet(g, 'HEAD')],
   [8, opWatch],
+  [2, opStream],
   [3, opRefresh],
   [2, opOddMethod],
   [2, opUncleanPath],

@@ -25,6 +25,8 @@ export interface PendingWatch {
   readonly headers: Readonly<Record<string, string>>;
   /** The body once the server ends the response, or null if it is still open after `timeoutMs`. */
   body(timeoutMs: number): Promise<string | null>;
+  /** What has arrived so far (for streams that never end). */
+  received(): string;
   close(): void;
 }
 
@@ -76,6 +78,7 @@ export function openRequest(baseUrl: string, raw: RawRequest, headerTimeoutMs: n
         status: res.statusCode ?? 0,
         headers: flatHeaders(res.headers),
         body: (timeoutMs) => raceTimeout(ended, timeoutMs),
+        received: () => Buffer.concat(chunks).toString('utf8'),
         close: () => req.destroy(),
       });
     });

@@ -170,7 +170,8 @@ class SequenceRun {
 
   private async runStep(step: Step): Promise<void> {
     if (step.kind === 'request') await this.exchange(step.req);
-    else await this.watch(step.watch, step.triggers);
+    else if (step.kind === 'watch') await this.watch(step.watch, step.triggers);
+    else await this.stream(step.watch, step.writes);
   }
 
   private async sendOne(target: TargetState, spec: ReqSpec): Promise<Side> {
@@ -296,6 +297,66 @@ class SequenceRun {
     const [refSide, candSide] = await Promise.all([this.finishWatch(this.ref, spec, refOpen, waitMs), this.finishWatch(this.cand, spec, candOpen, waitMs)]);
     this.tally('watch', refSide);
     this.check(spec, refSide, candSide, 'watch', currentAtOpen);
+  }
+
+  /**
+   * Open a stream watch on both, run the writes, then wait until both received one line per
+   * write that succeeded on the reference; compare the headers and each line as an event.
+   */
+  private async stream(spec: ReqSpec, writes: readonly ReqSpec[]): Promise<void> {
+    this.requests++;
+    const [refOpen, candOpen] = await Promise.all([this.openWatch(this.ref, spec), this.openWatch(this.cand, spec)]);
+    this.history.push(`${describeRequest(refOpen.request)}   (stream)`);
+    const currentAtOpen = [this.ref.current, this.cand.current] as const;
+    try {
+      let expectedLines = 0;
+      for (const write of writes) {
+        const status = await this.exchange(write, 'stream write');
+        if (status !== null && status < 300) expectedLines++;
+      }
+      const [refLines, candLines] = await Promise.all([
+        this.awaitLines(refOpen.pending, expectedLines),
+        this.awaitLines(candOpen.pending, expectedLines),
+      ]);
+      const headerOnly = (target: TargetState, open: typeof refOpen): Side => {
+        const response = open.pending === null ? null : { status: open.pending.status, headers: open.pending.headers, body: '' };
+        return { request: open.request, response, failure: open.failure, observation: observe(response, open.failure, target.seqBase) };
+      };
+      this.check(spec, headerOnly(this.ref, refOpen), headerOnly(this.cand, candOpen), 'stream watch (headers)', currentAtOpen);
+      this.tally('stream', { ...headerOnly(this.ref, refOpen), response: { status: refOpen.pending?.status ?? 0, headers: {}, body: refLines.join('\n') } });
+      try {
+        for (let i = 0; i < Math.max(refLines.length, candLines.length); i++) {
+          this.check(spec, this.streamLine(this.ref, refOpen, refLines[i]), this.streamLine(this.cand, candOpen, candLines[i]), `stream event ${i + 1} (${expectedLines} writes succeeded)`);
+        }
+      } catch (err) {
+        if (!(err instanceof MismatchFound)) throw err;
+        const all = (label: string, lines: string[]): string => `  whole stream from ${label}:\n${lines.map((l) => `    ${l}`).join('\n')}`;
+        throw new MismatchFound(`${err.report}\n${all(this.ref.server.label, refLines)}\n${all(this.cand.server.label, candLines)}`);
+      }
+    } finally {
+      refOpen.pending?.close();
+      candOpen.pending?.close();
+    }
+  }
+
+  /** Complete lines received once `count` have arrived (or after the watch-event timeout), plus a moment for extras. */
+  private async awaitLines(pending: PendingWatch | null, count: number): Promise<string[]> {
+    if (pending === null) return [];
+    const lines = (): string[] => pending.received().split('\n').slice(0, -1);
+    const deadline = Date.now() + this.config.watchEventTimeoutMs;
+    while (lines().length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 30)); // an extra, unexpected event would show up now
+    return lines();
+  }
+
+  private streamLine(target: TargetState, open: { request: RawRequest; pending: PendingWatch | null }, line: string | undefined): Side {
+    const headers = { 'content-type': open.pending?.headers['content-type'] ?? '' };
+    if (line === undefined) {
+      return { request: open.request, response: null, failure: 'no such line', observation: observe(null, 'line missing from the stream', target.seqBase) };
+    }
+    const response = { status: open.pending?.status ?? 0, headers, body: `${line}\n` };
+    target.learn(null, response);
+    return { request: open.request, response, failure: null, observation: observe(response, null, target.seqBase) };
   }
 
   private tally(label: string, side: Side): void {

@@ -49,7 +49,18 @@ export type Step =
    * server, then the watch body is read. If no group succeeds the watch may legitimately stay
    * open: both must then still be open.
    */
-  | { readonly kind: 'watch'; readonly watch: ReqSpec; readonly triggers: ReadonlyArray<readonly ReqSpec[]> };
+  | { readonly kind: 'watch'; readonly watch: ReqSpec; readonly triggers: ReadonlyArray<readonly ReqSpec[]> }
+  | StreamStep;
+
+/**
+ * A streaming watch (`stream=true`, one JSON event per line): opened on both servers, then the
+ * writes run; each write that succeeds on the reference must arrive as one line on both.
+ */
+export interface StreamStep {
+  readonly kind: 'stream';
+  readonly watch: ReqSpec;
+  readonly writes: readonly ReqSpec[];
+}
 
 export interface Sequence {
   readonly seed: number;

@@ -8,4 +8,5 @@ export const regressionSeeds: readonly number[] = [
   3, // HEAD ?quorum=true&wait=true: 3.4 answers 400 (209, wait only with GET), not a plain read
   5, // HEAD ?wait=true: same (400 with X-Etcd-Index, no raft headers)
   19, // 301 Location naming an in-order key (oracle normalisation of 20-digit names in Location)
+  1, // stream=true watch on a key, then DELETE of the key: 3.4 (and 0.4.6) send the event twice
 ];

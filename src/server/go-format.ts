@@ -3,6 +3,7 @@
  * `uptime` as a Go Duration string and `startTime` as RFC3339 with fractional seconds.
  */
 import { assert } from '../common/assert.js';
+import { formatExpiration } from '../store/render.js';
 
 const NS_PER_US = 1_000;
 const NS_PER_MS = 1_000_000;
@@ -38,11 +39,8 @@ function fraction(whole: number, rest: number, digits: number): string {
   return `${whole}.${frac}`;
 }
 
-/** RFC3339 in UTC with the fractional seconds Go's RFC3339Nano keeps (trailing zeros trimmed). */
+/** RFC3339 in UTC with the fractional seconds Go's RFC3339Nano keeps: the store's renderer, one for the whole member. */
 export function goRfc3339Nano(epochMs: number): string {
   assert(Number.isFinite(epochMs), 'timestamp must be finite');
-  const iso = new Date(Math.floor(epochMs)).toISOString(); // 2026-11-23T23:52:01.120Z
-  const [seconds, millis] = iso.slice(0, -1).split('.');
-  const frac = (millis ?? '').replace(/0+$/, '');
-  return frac === '' ? `${seconds}Z` : `${seconds}.${frac}Z`;
+  return formatExpiration(Math.floor(epochMs));
 }

@@ -80,6 +80,7 @@ function expectedKeyResults(b: number): Record<string, unknown> {
     delete_dir_not_empty: failure('EtcdDirNotEmpty', 'Directory not empty : /py/queue'),
     delete_recursive: result('delete', '/py/queue', null, { created: b + 2, modified: b + 9, etcd: b + 9 }, { dir: true }),
     read_deleted: failure('EtcdKeyNotFound', 'Key not found : /py/a'),
+    expire_wakes_below: result('expire', '/py/expdir', null, { created: b + 10, modified: b + 12, etcd: b + 11 }, { dir: true }),
     store_stats_keys: STORE_STATS_KEYS,
     lock: [
       ['first acquired', true, false],
@@ -117,7 +118,7 @@ function versionJson(clientUrl: string): Promise<{ etcdserver: string; etcdclust
   });
 }
 
-test('python-etcd session: read/write/test_and_set/append/ttl/wait/update/delete, its exceptions, and etcd.Lock handover', async () => {
+test('python-etcd session: read/write/test_and_set/append/ttl/wait/update/delete, its exceptions, directory expiry waking a watcher below, and etcd.Lock handover', async () => {
   const names: Record<string, string> = { ours: 'interop-py', 'etcd 3.4': 'oracle' };
   const peerUrls: Record<string, string> = { ours: pair.ours.peerUrl, 'etcd 3.4': pair.real.peerUrl };
   await onEach(pair.targets, async ({ label, clientUrl }: Target) => {

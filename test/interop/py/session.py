@@ -94,6 +94,10 @@ def session(host, port):
     out["delete_dir_not_empty"] = attempt(lambda: c.delete("/py/queue", dir=True))
     out["delete_recursive"] = attempt(lambda: c.delete("/py/queue", recursive=True))
     out["read_deleted"] = attempt(lambda: c.read("/py/a"))
+    # A directory's expiry wakes a watcher on a key below it, with the directory's expire event.
+    c.write("/py/expdir", None, dir=True, ttl=1)
+    inside = c.write("/py/expdir/in", "x")
+    out["expire_wakes_below"] = attempt(lambda: c.read("/py/expdir/in", wait=True, waitIndex=inside.modifiedIndex + 1, timeout=10))
     out["store_stats_keys"] = sorted(c.store_stats.keys())
     out["lock"] = lock_handover(host, port, base_url)
     return out

@@ -28,7 +28,7 @@ test(`oracle: ${SEQUENCES} sequences x ${REQUESTS_PER_SEQUENCE} requests, our me
     log: (line) => reports.push(line),
   });
   console.log(`oracle: ${summary.sequences} sequences, ${summary.requests} requests, ${summary.mismatches.length} mismatches`);
+  assert.equal(summary.mismatches.length, 0, `mismatching seeds ${summary.mismatches.map((m) => m.seed).join(' ')}:\n${reports.join('\n\n')}`);
   assert.ok(summary.sequences >= SEQUENCES);
   assert.ok(summary.requests >= SEQUENCES * REQUESTS_PER_SEQUENCE, `only ${summary.requests} requests ran`);
-  assert.equal(summary.mismatches.length, 0, `mismatching seeds ${summary.mismatches.map((m) => m.seed).join(' ')}:\n${reports.join('\n\n')}`);
 });

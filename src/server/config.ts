@@ -29,6 +29,12 @@ export interface MemberConfig {
   readonly snapshotCount: number;
   /** A write or quorum read not answered by then fails with error 300. */
   readonly requestTimeoutMs: number;
+  /**
+   * Group commit across the clients just answered: after a batch's writers are answered, new
+   * proposals are held (at most this long) until as many have arrived as were answered, so the
+   * answered clients' next writes share the next fsync instead of forming a batch of their own.
+   */
+  readonly groupCommitWaitMs: number;
   readonly clusterConfig: ClusterConfigJson;
 }
 
@@ -45,6 +51,7 @@ export function defaultMemberConfig(dataDir: string): MemberConfig {
     snapshotEnabled: true,
     snapshotCount: 10_000,
     requestTimeoutMs: 5_000,
+    groupCommitWaitMs: 2,
     clusterConfig: { activeSize: 9, removeDelay: 1800, syncInterval: 5 },
   };
 }
@@ -62,6 +69,7 @@ export function memberConfigFrom(config: EtcdConfig): MemberConfig {
     snapshotEnabled: config.snapshot,
     snapshotCount: config.snapshotCount,
     requestTimeoutMs: Math.max(5_000, 5 * config.electionTimeoutMs),
+    groupCommitWaitMs: 2,
     clusterConfig: {
       activeSize: config.clusterActiveSize,
       removeDelay: config.clusterRemoveDelaySec,
@@ -90,6 +98,9 @@ export function validateMemberConfig(config: MemberConfig): string[] {
   positive(config.syncIntervalMs, 'sync interval (ms)');
   positive(config.snapshotCount, 'snapshot count');
   positive(config.requestTimeoutMs, 'request timeout (ms)');
+  if (!(Number.isFinite(config.groupCommitWaitMs) && config.groupCommitWaitMs >= 0)) {
+    problems.push(`group commit wait (ms) must be a finite number >= 0, got ${config.groupCommitWaitMs}`);
+  }
   if (config.electionMs < config.heartbeatMs) {
     problems.push(`election timeout (${config.electionMs} ms) must not be shorter than the heartbeat interval (${config.heartbeatMs} ms)`);
   }

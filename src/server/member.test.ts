@@ -12,7 +12,7 @@ import { ManualClock, type Clock } from '../common/clock.js';
 import { EtcdError } from '../common/errors.js';
 import { SeededPrng } from '../common/prng.js';
 import { FaultFileSystem } from '../storage/fault-fs.js';
-import type { FileSystem } from '../storage/fs.js';
+import type { AppendFile, FileSystem } from '../storage/fs.js';
 import type { SetCommand } from '../store/types.js';
 import { defaultMemberConfig, type MemberConfig } from './config.js';
 import type { Member } from './member.js';
@@ -199,6 +199,74 @@ test('group commit: writes proposed in one event-loop turn share one WAL write a
     assert.ok(fs.appendCalls - appendsBefore <= 2, `WAL writes for one turn of writes: ${fs.appendCalls - appendsBefore}`);
     await member.stop();
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A file system whose fsync takes `syncMs` (a real disk's flush), to make batching visible. */
+class SlowSyncFileSystem extends FaultFileSystem {
+  constructor(private readonly syncMs: number) {
+    super();
+  }
+  override async openAppend(path: string): Promise<AppendFile> {
+    return new SlowSyncFile(await super.openAppend(path), this.syncMs);
+  }
+  override async createTruncate(path: string): Promise<AppendFile> {
+    return new SlowSyncFile(await super.createTruncate(path), this.syncMs);
+  }
+}
+
+class SlowSyncFile implements AppendFile {
+  constructor(
+    private readonly inner: AppendFile,
+    private readonly syncMs: number,
+  ) {}
+  get path(): string {
+    return this.inner.path;
+  }
+  get size(): number {
+    return this.inner.size;
+  }
+  append(data: Uint8Array): Promise<void> {
+    return this.inner.append(data);
+  }
+  async sync(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, this.syncMs));
+    await this.inner.sync();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+test('group commit holds the next batch until the writers just answered are back, so they share one fsync', async () => {
+  const dir = tempDir();
+  const fs = new SlowSyncFileSystem(5);
+  const rounds = 8;
+  let stopAfter: Member | undefined;
+  try {
+    const { member } = await open(dir, { groupCommitWaitMs: 4 }, new ManualClock(Date.now()), fs);
+    stopAfter = member;
+    const now = member.clock.nowMs();
+    await member.write(set('/warm', 'v', now)); // the member learns how long an fsync takes
+    const syncsBefore = fs.syncCalls;
+    // Half the clients come back at once, half a millisecond-timer later (network jitter):
+    // without the hold they would split into two batches that take turns.
+    const client = async (i: number): Promise<number> => {
+      let lastIndex = 0;
+      for (let round = 0; round < rounds; round++) {
+        lastIndex = (await member.write(set(`/c/${i}`, `${round}`, now))).index;
+        await new Promise((resolve) => (i % 2 === 0 ? setImmediate(resolve) : setTimeout(resolve, 1)));
+      }
+      return lastIndex;
+    };
+    const lastIndexes = await Promise.all(Array.from({ length: 16 }, (_, i) => client(i)));
+    assert.equal(new Set(lastIndexes).size, 16, 'every client got its own final index');
+    const syncs = fs.syncCalls - syncsBefore;
+    assert.ok(syncs <= rounds + 2, `fsyncs for ${rounds} rounds of 16 returning writers: ${syncs}`);
+    assert.equal(valueOf(member, '/c/15').value, `${rounds - 1}`);
+  } finally {
+    await stopAfter?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

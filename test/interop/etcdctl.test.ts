@@ -99,6 +99,21 @@ test('watch prints the first event and exits 0; --after-index replays from histo
   });
 });
 
+test('watch --forever -r prints every event with its action until Ctrl-C', async () => {
+  await onEach(pair.targets, async ({ clientUrl }) => {
+    const watchers = await watcherCount(clientUrl);
+    const watch = startClient('etcdctl', etcdctlArgs(clientUrl, ['watch', '--forever', '-r', '/forever']), { env: ETCDCTL_V2_ENV });
+    await waitForWatchers(clientUrl, watchers + 1);
+    await etcdctl(clientUrl, ['set', '/forever/a', '1']);
+    await etcdctl(clientUrl, ['set', '/forever/b', '2']);
+    await etcdctl(clientUrl, ['rm', '/forever/a']);
+    const expected = '[set] /forever/a\n1\n[set] /forever/b\n2\n[delete] /forever/a\nPrevNode.Value: 1\n';
+    await waitUntil('three events', () => watch.stdout() === expected);
+    const ended = await watch.kill('SIGINT');
+    assert.deepEqual(ended, { stdout: expected, stderr: '', code: 0 });
+  });
+});
+
 test('exec-watch runs the command once per event with ETCD_WATCH_* set, skips dirs, exits 0 on SIGINT', async () => {
   const script = 'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY [$ETCD_WATCH_VALUE] $ETCD_WATCH_MODIFIED_INDEX"';
   await onEach(pair.targets, async ({ clientUrl }: Target) => {

@@ -111,6 +111,8 @@ test('watch --forever -r prints every event with its action until Ctrl-C', async
     await waitUntil('three events', () => watch.stdout() === expected);
     const ended = await watch.kill('SIGINT');
     assert.deepEqual(ended, { stdout: expected, stderr: '', code: 0 });
+    // The member drops the parked watch when etcdctl goes away (later tests count watchers).
+    await waitUntil('the watcher to be released', async () => (await watcherCount(clientUrl)) === watchers);
   });
 });
 
@@ -128,6 +130,7 @@ test('exec-watch runs the command once per event with ETCD_WATCH_* set, skips di
     await etcdctl(clientUrl, ['rm', '/jobs/a']);
     await waitUntil('the second command', () => exec.stdout().includes(`delete /jobs/a [] ${first + 2}\n`));
     const ended = await exec.kill('SIGINT');
+    await waitUntil('the watcher to be released', async () => (await watcherCount(clientUrl)) === watchers);
     assert.deepEqual(ended, {
       stdout: `set /jobs/a [one] ${first}\ndelete /jobs/a [] ${first + 2}\n`,
       stderr: 'Ignored dir /jobs/dir change\n',

@@ -113,6 +113,7 @@ test('node-etcd watcher: every event of a burst arrives in order (it resumes at 
     } finally {
       watcher.stop();
     }
+    await waitUntil('the stopped watcher to be released', async () => (await watcherCount(clientUrl)) === watchers);
   });
 });
 
@@ -166,13 +167,14 @@ test('node-etcd watcher resumes across a restart of our member and misses nothin
   const etcd = nodeEtcdClient(url);
   const seen: SeenEvent[] = [];
   let reconnects = 0;
+  const watchers = await watcherCount(url);
   // maxRetries 0: the watcher itself reconnects (backing off 0.3 s, 0.6 s, ... plus jitter)
   // instead of the HTTP layer's 0.1 s, 1.6 s, 25.6 s retries, so the outage is seen quickly.
   const watcher = etcd.watcher('restart/key', null, { maxRetries: 0 });
   watcher.on('change', (event: V2Response) => seen.push({ action: event.action, value: event.node.value, modifiedIndex: event.node.modifiedIndex }));
   watcher.on('reconnect', () => (reconnects += 1));
   try {
-    await waitForWatchers(url, 1);
+    await waitForWatchers(url, watchers + 1);
     const first = await nextWriteIndex(url);
     await call((cb) => etcd.set('restart/key', 'before', {}, cb));
     await waitUntil('the first event', () => seen.length === 1);

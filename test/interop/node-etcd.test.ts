@@ -140,6 +140,7 @@ test('node-etcd watcher behind the 1000-event history gets 401, resyncs to the c
   await writeMany(clientUrl, 'hist/k', writes);
   const last = first + writes - 1;
   const etcd = nodeEtcdClient(clientUrl);
+  const watchers = await watcherCount(clientUrl);
   const resyncs: unknown[] = [];
   const seen: number[] = [];
   const watcher = etcd.watcher('hist/k', first, {});
@@ -160,6 +161,7 @@ test('node-etcd watcher behind the 1000-event history gets 401, resyncs to the c
   } finally {
     watcher.stop();
   }
+  await waitUntil('the stopped watcher to be released', async () => (await watcherCount(clientUrl)) === watchers);
 });
 
 test('node-etcd watcher resumes across a restart of our member and misses nothing written meanwhile', async () => {

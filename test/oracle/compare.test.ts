@@ -84,3 +84,14 @@ test('a seed replays the same sequence; different seeds differ', () => {
   assert.notDeepEqual(generateSequence(42, 100).steps, generateSequence(43, 100).steps);
   assert.equal(generateSequence(7, 100).steps.length, 100);
 });
+
+test('a stream line etcd 3.4 repeats for a delete is collapsed; other repeats are kept', async () => {
+  const { collapseDoubledDeleteLines } = await import('./normalize.js');
+  const del = '{"action":"delete","node":{"key":"/a","modifiedIndex":3,"createdIndex":2},"prevNode":{"key":"/a","value":"1","modifiedIndex":2,"createdIndex":2}}';
+  const cad = del.replace('"delete"', '"compareAndDelete"');
+  const set = '{"action":"set","node":{"key":"/a","value":"1","modifiedIndex":2,"createdIndex":2}}';
+  assert.deepEqual(collapseDoubledDeleteLines([set, del, del]), [set, del]);
+  assert.deepEqual(collapseDoubledDeleteLines([cad, cad]), [cad]);
+  assert.deepEqual(collapseDoubledDeleteLines([set, set]), [set, set]);
+  assert.deepEqual(collapseDoubledDeleteLines([del, set, del]), [del, set, del]);
+});

@@ -10,6 +10,10 @@
  *     `[oldest/requested]` part of a 401 cause.
  *  2. `applyProjectDecisions` (the reference etcd 3.4 only): what §17 tells this project to
  *     answer differently from 3.4 on a key request. See that function.
+ *  3. `collapseDoubledDeleteLines` (the reference etcd 3.4 only, stream watches): etcd 3.4 sends
+ *     a `delete`/`compareAndDelete` event twice to a stream watching exactly that key (its
+ *     store notifies through the removal callback and again for the event). A client sees the
+ *     same event (same modifiedIndex) twice; we deliver each event once, by decision.
  */
 import type { RawResponse } from './http.js';
 import { isObject, parseJson, type Json } from './target.js';
@@ -141,6 +145,17 @@ export function applyProjectDecisions(obs: Observation, currentRel: number): Obs
   const code = body['errorCode'];
   if (typeof code === 'number' && code >= 200 && code < 300 && body['index'] === 0) {
     out.body = { ...body, index: currentRel };
+  }
+  return out;
+}
+
+/** Drops a line that repeats the line before it when it is a delete or compareAndDelete event (see 3. above). */
+export function collapseDoubledDeleteLines(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    const previous = out[out.length - 1];
+    if (previous === line && /^\{"action":"(delete|compareAndDelete)"/.test(line)) continue;
+    out.push(line);
   }
   return out;
 }

@@ -7,7 +7,7 @@
  * one bug is reported once and later sequences start clean.
  */
 import { closeIdleConnections, openRequest, send, type PendingWatch, type RawRequest, type RawResponse } from './http.js';
-import { applyProjectDecisions, observe, observeOpenWatch, type Observation } from './normalize.js';
+import { applyProjectDecisions, collapseDoubledDeleteLines, observe, observeOpenWatch, type Observation } from './normalize.js';
 import { compareObservations } from './compare.js';
 import { generateSequence } from './generate.js';
 import type { ReqSpec, Sequence, Step } from './spec.js';
@@ -314,10 +314,11 @@ class SequenceRun {
         const status = await this.exchange(write, 'stream write');
         if (status !== null && status < 300) expectedLines++;
       }
-      const [refLines, candLines] = await Promise.all([
+      const [refRawLines, candLines] = await Promise.all([
         this.awaitLines(refOpen.pending, expectedLines),
         this.awaitLines(candOpen.pending, expectedLines),
       ]);
+      const refLines = this.config.selfCheck ? refRawLines : collapseDoubledDeleteLines(refRawLines);
       const headerOnly = (target: TargetState, open: typeof refOpen): Side => {
         const response = open.pending === null ? null : { status: open.pending.status, headers: open.pending.headers, body: '' };
         return { request: open.request, response, failure: open.failure, observation: observe(response, open.failure, target.seqBase) };

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
-python3 -c 'import etcd' >/dev/null 2>&1 || need+=(python3-etcd)
+/usr/bin/python3 -c 'import etcd' >/dev/null 2>&1 || need+=(python3-etcd)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then

@@ -11,7 +11,7 @@ import type {
 } from './types.js';
 
 /** 2026-01-01T00:00:00Z: every test's "now". */
-export const T0 = Date.UTC(2026, 0, 1);
+export const T0 = 1_767_225_600_000;
 
 export function setCmd(key: string, value: string, extra: Partial<SetCommand> = {}): SetCommand {
   return { op: 'set', key, value, dir: false, expireAtMs: null, refresh: false, nowMs: T0, ...extra };

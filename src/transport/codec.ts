@@ -164,14 +164,18 @@ function writeMessage(w: Writer, m: Message, bodyBytes: number): void {
   }
 }
 
-/** Encodes messages as consecutive frames in one Buffer (one socket write for the batch). */
-export function encodeFrames(messages: readonly Message[]): Buffer {
+/**
+ * Encodes messages as consecutive frames in one Buffer (one socket write for the batch).
+ * `frameSizes`, when given, receives each message's frame size (for the bandwidth stats).
+ */
+export function encodeFrames(messages: readonly Message[], frameSizes?: number[]): Buffer {
   const bodies = new Array<number>(messages.length);
   let total = 0;
   for (let i = 0; i < messages.length; i++) {
     const body = messageBodyBytes(messages[i] as Message);
     bodies[i] = body;
     total += FRAME_HEADER_BYTES + body;
+    frameSizes?.push(FRAME_HEADER_BYTES + body);
   }
   const w = new Writer(Buffer.allocUnsafe(total));
   for (let i = 0; i < messages.length; i++) writeMessage(w, messages[i] as Message, bodies[i] as number);

@@ -8,6 +8,7 @@
 import type { Duplex } from 'node:stream';
 import type http from 'node:http';
 import type { Message, NodeId } from '../raft/types.js';
+import type { Clock } from '../common/clock.js';
 
 export interface TransportTls {
   readonly certFile: string;
@@ -32,6 +33,12 @@ export interface TransportConfig {
   /** Messages queued for one peer beyond this are dropped (and reported unreachable): Raft
    *  retransmits, and an unbounded queue to a dead peer would eat the heap. */
   readonly maxQueuedMessages: number;
+  /** Dial to acknowledgement of one MsgSnap; a send still going after this fails. Default 60 s. */
+  readonly snapshotTimeoutMs?: number;
+  /** Monotonic time for the latency and rate stats; default the system clock. */
+  readonly clock?: Clock;
+  /** Where connection trouble is told (rate-limited per peer); default silent. */
+  readonly log?: (line: string) => void;
 }
 
 export interface TransportHandlers {

@@ -39,9 +39,15 @@ export type Measurement =
   | { readonly kind: 'throughput'; readonly result: WrkResult }
   | { readonly kind: 'latency'; readonly ms: number };
 
-export interface Workload {
+/** What a row is measured against: one member (BenchTarget) or a cluster (BenchCluster). */
+export interface NamedTarget {
+  readonly name: TargetName;
   readonly label: string;
-  run(target: BenchTarget): Promise<Measurement>;
+}
+
+export interface Workload<T extends NamedTarget = BenchTarget> {
+  readonly label: string;
+  run(target: T): Promise<Measurement>;
 }
 
 export function workloads(config: BenchConfig, scripts: WrkScripts): Workload[] {
@@ -89,7 +95,7 @@ export async function preload(clientUrl: string, n: number, parallel = 64): Prom
 /** results[workload][target] = one measurement per round. */
 export type Results = Map<string, Map<TargetName, Measurement[]>>;
 
-export async function runRounds(config: BenchConfig, list: readonly Workload[], targets: readonly BenchTarget[], log: (line: string) => void): Promise<Results> {
+export async function runRounds<T extends NamedTarget>(config: BenchConfig, list: readonly Workload<T>[], targets: readonly T[], log: (line: string) => void): Promise<Results> {
   const results: Results = new Map(list.map((w) => [w.label, new Map<TargetName, Measurement[]>()]));
   for (let round = 0; round < config.runs; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse();
@@ -106,7 +112,7 @@ export async function runRounds(config: BenchConfig, list: readonly Workload[], 
   return results;
 }
 
-function describe(m: Measurement): string {
+export function describe(m: Measurement): string {
   if (m.kind === 'latency') return `${m.ms.toFixed(1)} ms`;
   const r = m.result;
   return `${r.requestsPerSec.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms${r.errors > 0 ? ` ERRORS ${r.errors}` : ''}`;

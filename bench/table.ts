@@ -1,6 +1,6 @@
 /** The benchmark's one table: both servers side by side and their ratio (> 1 = ours is better). */
-import { median, type Measurement, type Results } from './suite.js';
-import type { BenchTarget, TargetName } from './targets.js';
+import { median, type Measurement, type NamedTarget, type Results } from './suite.js';
+import type { TargetName } from './targets.js';
 
 interface Cell {
   readonly text: string;
@@ -31,7 +31,7 @@ function ratio(ours: Cell, etcd: Cell): string {
   return `${r.toFixed(2)}x`;
 }
 
-export function renderTable(results: Results, targets: readonly BenchTarget[]): string {
+export function renderTable(results: Results, targets: readonly NamedTarget[]): string {
   const label = (name: TargetName): string => targets.find((t) => t.name === name)?.label ?? name;
   const labelWidth = Math.max(...[...results.keys()].map((k) => k.length), 8);
   const head = `${'workload'.padEnd(labelWidth)} | ${label('etcd').padEnd(29)} | ${label('ours').padEnd(29)} | ours vs etcd`;

@@ -12,7 +12,7 @@ export interface WrkResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly requests: number;
-  /** Responses outside 2xx/3xx plus socket errors: must be 0 for a run to count. */
+  /** Responses outside 2xx/3xx plus socket errors (plus 3xx, with a no-redirect script): must be 0 for a run to count. */
   readonly errors: number;
 }
 
@@ -54,17 +54,50 @@ function request()
 end
 `;
 
+/**
+ * Appended to a script for the cluster rows: wrk counts a 3xx as an answered request, but a 307
+ * from a member that no longer leads is a request the server did not serve. Each thread counts
+ * them (a global, so done() can read it from every thread) and done() prints the sum, which
+ * parseWrkOutput adds to the errors.
+ */
+const COUNT_REDIRECTS_LUA = `
+redirected = 0
+local counted_threads = {}
+local base_setup = setup
+function setup(thread)
+  if base_setup then base_setup(thread) end
+  table.insert(counted_threads, thread)
+end
+function response(status, headers, body)
+  if status >= 300 and status < 400 then redirected = redirected + 1 end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(counted_threads) do n = n + (t:get("redirected") or 0) end
+  io.write(string.format("3xx responses: %d\\n", n))
+end
+`;
+
 export interface WrkScripts {
   readonly getRandom: string;
   readonly putRandom: string;
+  /** The same two, also counting 3xx answers as errors (cluster rows). */
+  readonly getRandomNoRedirect: string;
+  readonly putRandomNoRedirect: string;
 }
 
 export function writeWrkScripts(dir: string): WrkScripts {
-  const getRandom = join(dir, 'get-random.lua');
-  const putRandom = join(dir, 'put-random.lua');
-  writeFileSync(getRandom, GET_RANDOM_LUA);
-  writeFileSync(putRandom, PUT_RANDOM_LUA);
-  return { getRandom, putRandom };
+  const scripts: WrkScripts = {
+    getRandom: join(dir, 'get-random.lua'),
+    putRandom: join(dir, 'put-random.lua'),
+    getRandomNoRedirect: join(dir, 'get-random-no-redirect.lua'),
+    putRandomNoRedirect: join(dir, 'put-random-no-redirect.lua'),
+  };
+  writeFileSync(scripts.getRandom, GET_RANDOM_LUA);
+  writeFileSync(scripts.putRandom, PUT_RANDOM_LUA);
+  writeFileSync(scripts.getRandomNoRedirect, GET_RANDOM_LUA + COUNT_REDIRECTS_LUA);
+  writeFileSync(scripts.putRandomNoRedirect, PUT_RANDOM_LUA + COUNT_REDIRECTS_LUA);
+  return scripts;
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
@@ -85,12 +118,13 @@ export function parseWrkOutput(text: string): WrkResult {
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(text);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const socketErrors = socket === null ? 0 : socket.slice(1).reduce((sum, n) => sum + Number(n), 0);
+  const redirected = /^3xx responses: (\d+)$/m.exec(text);
   return {
     requestsPerSec: Number(rps[1]),
     p50Ms: durationMs(p50[1] ?? ''),
     p99Ms: durationMs(p99[1] ?? ''),
     requests: Number(total[1]),
-    errors: Number(non2xx?.[1] ?? 0) + socketErrors,
+    errors: Number(non2xx?.[1] ?? 0) + socketErrors + Number(redirected?.[1] ?? 0),
   };
 }
 

@@ -5,9 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { freePort } from '../../test/support/ports.js';
 import { SeededPrng } from '../common/prng.js';
 import { fillerMachines, machine, startFakePeer, type CannedAnswer, type FakePeer } from './fake-peer.test-support.js';
+import { createPeerPortHandler } from './peer-port.js';
 import { decodeUvarint, encodeJoinIndex, JoinFailedError, JoinRefusedError, joinThroughPeers, type JoinOptions, type JoinSelf } from './join.js';
 
 const self: JoinSelf = { name: 'node4', peerUrl: 'http://127.0.0.1:7004', clientUrl: 'http://127.0.0.1:4004' };
@@ -235,4 +237,23 @@ test('join: the commit index is Go\'s uvarint in an 8-byte buffer', () => {
   }
   assert.equal(decodeUvarint(Buffer.from([0x80, 0x80])), null, 'ends mid-number');
   assert.equal(decodeUvarint(Buffer.alloc(0)), null);
+});
+
+test('join: against this project\'s own peer port handler, a full cluster is read and the joiner becomes a standby', async () => {
+  const machines = [machine('a', 'leader', 'http://127.0.0.1:4001', 'http://127.0.0.1:7001'), ...fillerMachines(2)];
+  const handler = createPeerPortHandler({
+    name: 'a',
+    clusterConfigJson: () => '{"activeSize":3,"removeDelay":1800,"syncInterval":5}',
+    admin: { machines: () => machines, leaderPeerUrlIfFollower: () => null, updateClusterConfig: () => Promise.reject(new Error('not used')) },
+  });
+  const port = await freePort();
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  try {
+    const outcome = await joinThroughPeers([`127.0.0.1:${port}`], self, harness().options);
+    assert.deepEqual(outcome, { kind: 'standby', machines, config: { activeSize: 3, removeDelay: 1800, syncInterval: 5 } });
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });

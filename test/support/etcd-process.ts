@@ -20,6 +20,14 @@ export interface StartEtcdOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** How long to wait for the client port to answer (default 15 s). */
   readonly startTimeoutMs?: number;
+  /** Fixed ports (a cluster's members must know each other's before they start); default: free ones. */
+  readonly clientPort?: number;
+  readonly peerPort?: number;
+  /**
+   * 'serving' (default): resolve once GET /v2/keys/ answers 200 (redirects followed, so a
+   * standby counts). 'spawned': resolve right after the spawn, for a process expected to exit.
+   */
+  readonly waitFor?: 'serving' | 'spawned';
 }
 
 export interface EtcdProcess {
@@ -38,6 +46,8 @@ export interface EtcdProcess {
   restart(): Promise<void>;
   /** Resolves when the current run exits on its own, with its code. */
   exited(): Promise<number | null>;
+  /** True between a start and the exit of that run. */
+  isRunning(): boolean;
   /** Stops (if running) and deletes the data dir if startEtcd created it. */
   remove(): Promise<void>;
 }
@@ -70,7 +80,9 @@ export function etcdBinPath(): string {
 }
 
 export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdProcess> {
-  const [clientPort, peerPort] = await freePorts(2);
+  const clientPort = options.clientPort ?? (await freePorts(1))[0];
+  const peerPort = options.peerPort ?? (await freePorts(1))[0];
+  if (clientPort === undefined || peerPort === undefined) throw new Error('etcd-process: no free port');
   const name = options.name ?? 'node1';
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'etcd-ts-'));
@@ -85,7 +97,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
   ];
   const run = new EtcdRun(args, options.env ?? {}, `http://127.0.0.1:${clientPort}`, options.startTimeoutMs ?? 15_000);
   try {
-    await run.start();
+    await run.start(options.waitFor ?? 'serving');
   } catch (error) {
     if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     throw error;
@@ -103,6 +115,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
     kill9: () => run.kill9(),
     restart: () => run.start(),
     exited: () => run.exited,
+    isRunning: () => run.pid !== -1,
     remove: async () => {
       await run.stop();
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -126,7 +139,7 @@ class EtcdRun {
     return this.child?.pid ?? -1;
   }
 
-  async start(): Promise<void> {
+  async start(waitFor: 'serving' | 'spawned' = 'serving'): Promise<void> {
     if (this.child !== null) throw new Error('etcd-process: already running');
     this.output = '';
     const child = spawn(process.execPath, [etcdBinPath(), ...this.args], {
@@ -148,7 +161,7 @@ class EtcdRun {
         resolve(code);
       }),
     );
-    await this.waitServing(child);
+    if (waitFor === 'serving') await this.waitServing(child);
   }
 
   private async waitServing(child: ChildProcess): Promise<void> {

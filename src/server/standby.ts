@@ -158,7 +158,9 @@ export class StandbyLoop {
   }
 
   view(): StandbyView {
-    return { leaderClientUrl: this.machines.find((m) => m.state === 'leader')?.clientURL ?? null };
+    const leaderClientUrl = this.machines.find((m) => m.state === 'leader')?.clientURL ?? '';
+    // A member registered without a client URL cannot take redirected clients: answer 402 instead.
+    return { leaderClientUrl: leaderClientUrl === '' ? null : leaderClientUrl };
   }
 
   /** Peers the next poll asks, in order. */

@@ -1,0 +1,50 @@
+/**
+ * A member that was down while the others moved on catches up through a snapshot: with
+ * `-snapshot-count 50`, stop a follower, write 500 keys, start it again; it must converge to
+ * the leader's store key by key (values, createdIndex, modifiedIndex, X-Etcd-Index), and its log
+ * must say it installed a snapshot from the leader (the black-box signal that it did not simply
+ * replay the log). After catching up it takes part in new writes like any member.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCluster } from '../support/cluster.js';
+import { call, pollTree, readTree, sameKeys } from './http.js';
+
+const KEYS = 500;
+const CONCURRENCY = 8;
+
+test('a lagging member catches up through a snapshot (-snapshot-count 50, 500 writes while it was down)', async () => {
+  const cluster = await startCluster({ size: 3, mode: 'static', args: ['-snapshot-count', '50'] });
+  try {
+    const leader = await cluster.waitForLeader();
+    const lagging = (await cluster.followers())[0];
+    assert.ok(lagging !== undefined);
+    assert.equal(await lagging.stop(), 0);
+
+    let next = 0;
+    const writeSome = async (): Promise<void> => {
+      for (let n = next++; n < KEYS; n = next++) {
+        const reply = await call(`${leader.clientUrl}/v2/keys/snap/k${n}`, 'PUT', { form: `value=v${n}` });
+        assert.equal(reply.status, 201, `k${n}: ${reply.body}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, writeSome));
+
+    const reference = await readTree(leader, '/snap', true);
+    assert.equal(reference.keys.size, KEYS + 1, 'the directory and its 500 keys');
+
+    await lagging.restart();
+    const caughtUp = await pollTree(lagging, '/snap', (s) => sameKeys(s, reference), 20_000);
+    assert.deepEqual([...caughtUp.keys].sort(), [...reference.keys].sort(), `${lagging.name} converges to the leader's store`);
+    assert.equal(caughtUp.etcdIndex, reference.etcdIndex, 'X-Etcd-Index');
+    assert.match(lagging.output(), /installed a snapshot from the leader at index \d+/, `${lagging.name}'s log:\n${lagging.output()}`);
+
+    const current = await cluster.waitForLeader();
+    const after = await call(`${current.clientUrl}/v2/keys/snap/after`, 'PUT', { form: 'value=x' });
+    assert.equal(after.status, 201, after.body);
+    const seen = await call(`${lagging.clientUrl}/v2/keys/snap/after?quorum=true`, 'GET');
+    assert.equal(seen.body, after.body.replace('"action":"set"', '"action":"get"'));
+  } finally {
+    await cluster.remove();
+  }
+});

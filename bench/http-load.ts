@@ -3,14 +3,14 @@
  * measure honestly (wrk counts a 307 as an answered request). Each of `connections` workers sends
  * one request at a time; a 307 is followed at once to its Location with the same method and body
  * (what a v2 client does with our follower's redirect), and the request's latency covers every
- * hop. Each worker keeps one keep-alive connection per server it talks to, so a redirected write
- * costs one extra round trip, not a new connection. Nothing is cached between requests: every
- * request starts at the member it was sent to.
+ * hop. Each worker keeps one keep-alive connection per server it talks to (http1-connection.ts),
+ * so a redirected write costs one extra round trip, not a new connection. Nothing is cached
+ * between requests: every request starts at the member it was sent to.
  *
  * It is dearer per request than wrk (JavaScript, one thread), so a row measured with it is only
  * comparable with rows measured with it; the benchmark uses it for both servers on such rows.
  */
-import http from 'node:http';
+import { Http1Connection } from './http1-connection.js';
 import type { WrkResult } from './wrk.js';
 
 export interface LoadRequest {
@@ -37,59 +37,42 @@ export interface HttpLoadResult extends WrkResult {
   readonly redirectsFollowed: number;
 }
 
-interface HopAnswer {
-  readonly status: number;
-  readonly location: string | undefined;
-}
-
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-
-function sendOnce(agent: http.Agent, url: URL, req: LoadRequest, timeoutMs: number): Promise<HopAnswer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = req.body === null ? {} : { ...FORM, 'content-length': Buffer.byteLength(req.body) };
-    const r = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: req.method, agent, headers }, (res) => {
-      // The body is drained so the connection can carry the next request.
-      res.on('data', () => undefined);
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
-      res.once('error', reject);
-    });
-    r.setTimeout(timeoutMs, () => r.destroy(new Error(`timeout after ${timeoutMs} ms`)));
-    r.once('error', reject);
-    r.end(req.body ?? undefined);
-  });
-}
-
 /** One worker's keep-alive connection to each origin it is sent to. */
 class WorkerConnections {
-  private readonly agents = new Map<string, http.Agent>();
+  private readonly byOrigin = new Map<string, Http1Connection>();
 
-  agentFor(origin: string): http.Agent {
-    let agent = this.agents.get(origin);
-    if (agent === undefined) {
-      agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      this.agents.set(origin, agent);
+  constructor(private readonly timeoutMs: number) {}
+
+  to(origin: URL): Http1Connection {
+    let conn = this.byOrigin.get(origin.origin);
+    if (conn === undefined) {
+      conn = new Http1Connection(origin.hostname, Number(origin.port || 80), this.timeoutMs);
+      this.byOrigin.set(origin.origin, conn);
     }
-    return agent;
+    return conn;
   }
 
   close(): void {
-    for (const agent of this.agents.values()) agent.destroy();
+    for (const conn of this.byOrigin.values()) conn.close();
   }
 }
 
-type Outcome = { readonly ok: true; readonly redirects: number } | { readonly ok: false; readonly redirects: number };
+interface Outcome {
+  readonly ok: boolean;
+  readonly redirects: number;
+}
 
-async function sendFollowing(conns: WorkerConnections, base: URL, req: LoadRequest, maxRedirects: number, timeoutMs: number): Promise<Outcome> {
-  let url = new URL(req.path, base);
-  for (let hop = 0; hop <= maxRedirects; hop++) {
-    const answer = await sendOnce(conns.agentFor(url.origin), url, req, timeoutMs);
-    if (answer.status === 307 && answer.location !== undefined) {
-      url = new URL(answer.location, url);
-      continue;
-    }
-    return { ok: answer.status >= 200 && answer.status < 300, redirects: hop };
+async function sendFollowing(conns: WorkerConnections, base: URL, first: Http1Connection, req: LoadRequest, maxRedirects: number): Promise<Outcome> {
+  // The first hop skips URL parsing (it is the generator's hot path); only a Location is parsed.
+  let answer = await first.request(req.method, req.path, req.body);
+  let url: URL | null = null;
+  for (let hop = 0; hop < maxRedirects; hop++) {
+    if (answer.status !== 307 || answer.location === undefined) return { ok: answer.status >= 200 && answer.status < 300, redirects: hop };
+    url = new URL(answer.location, url ?? new URL(req.path, base));
+    answer = await conns.to(url).request(req.method, url.pathname + url.search, req.body);
   }
-  return { ok: false, redirects: maxRedirects + 1 };
+  if (answer.status === 307) return { ok: false, redirects: maxRedirects };
+  return { ok: answer.status >= 200 && answer.status < 300, redirects: maxRedirects };
 }
 
 /** Nearest-rank percentile of an ascending array. */
@@ -128,12 +111,13 @@ export async function runHttpLoad(run: HttpLoadRun): Promise<HttpLoadResult> {
   const startMs = performance.now();
   const endMs = startMs + run.durationS * 1000;
   const worker = async (): Promise<void> => {
-    const conns = new WorkerConnections();
+    const conns = new WorkerConnections(timeoutMs);
+    const first = conns.to(base);
     try {
       while (performance.now() < endMs) {
         const sentMs = performance.now();
         try {
-          const outcome = await sendFollowing(conns, base, run.next(), maxRedirects, timeoutMs);
+          const outcome = await sendFollowing(conns, base, first, run.next(), maxRedirects);
           redirectsFollowed += outcome.redirects;
           if (outcome.ok) latencies.add(performance.now() - sentMs);
           else errors++;

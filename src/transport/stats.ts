@@ -8,7 +8,7 @@ import type { AppendStats, FollowerStats } from './types.js';
 export const LATENCY_MINIMUM_UNSET = 2 ** 63;
 
 /** Sends still waiting for their response; older ones are forgotten (their answer was lost). */
-const MAX_OUTSTANDING = 256;
+const MAX_OUTSTANDING = 1024;
 
 /** A FIFO of send times for one request kind (MsgApp or MsgHeartbeat). */
 class OutstandingSends {
@@ -18,7 +18,7 @@ class OutstandingSends {
   add(atMs: number): void {
     if (this.times.length - this.head >= MAX_OUTSTANDING) this.head++;
     this.times.push(atMs);
-    if (this.head > 1024) {
+    if (this.head > MAX_OUTSTANDING) {
       this.times = this.times.slice(this.head);
       this.head = 0;
     }
@@ -36,8 +36,8 @@ class OutstandingSends {
 
 /**
  * Latency of append RPCs to one follower: a response is matched with the oldest outstanding
- * request of its kind. Average and standard deviation run over every success, as etcd's
- * FollowerStats (sum and sum of squares).
+ * request of its kind. Every response is a success; average and standard deviation run over
+ * the matched ones (sum and sum of squares, as etcd's FollowerStats).
  */
 export class FollowerLatency {
   private readonly apps = new OutstandingSends();
@@ -48,6 +48,8 @@ export class FollowerLatency {
   private minimum = LATENCY_MINIMUM_UNSET;
   private maximum = 0;
   private success = 0;
+  /** Successes matched with their send: the population of average and standardDeviation. */
+  private samples = 0;
   private fail = 0;
 
   sentApp(atMs: number): void {
@@ -76,19 +78,20 @@ export class FollowerLatency {
   }
 
   private succeeded(sentAtMs: number | undefined, atMs: number): void {
+    this.success++;
     if (sentAtMs === undefined) return;
     const ms = Math.max(0, atMs - sentAtMs);
     this.current = ms;
     this.total += ms;
     this.totalSquares += ms * ms;
-    this.success++;
+    this.samples++;
     if (ms < this.minimum) this.minimum = ms;
     if (ms > this.maximum) this.maximum = ms;
   }
 
   stats(): FollowerStats {
-    const average = this.success === 0 ? 0 : this.total / this.success;
-    const variance = this.success === 0 ? 0 : this.totalSquares / this.success - average * average;
+    const average = this.samples === 0 ? 0 : this.total / this.samples;
+    const variance = this.samples === 0 ? 0 : this.totalSquares / this.samples - average * average;
     return {
       latency: {
         current: this.current,

@@ -194,6 +194,9 @@ class RaftTransport {
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     // A reset after we answered is the peer's business, never an uncaught 'error' event.
     socket.on('error', () => socket.destroy());
+    // The HTTP server allows half-open sockets: without this, every connection the dialer
+    // closes (each finished snapshot) would stay open here forever.
+    socket.on('end', () => socket.end());
     if (this.stopped) return void socket.destroy();
     const verdict = judgeHandshake(req, {
       selfId: this.config.selfId,

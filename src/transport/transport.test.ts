@@ -7,7 +7,12 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
+import https from 'node:https';
+import type tls from 'node:tls';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Message, MessageType, NodeId } from '../raft/types.js';
 import { freePort } from '../../test/support/ports.js';
@@ -384,6 +389,63 @@ if (CHILD) {
       await a.close();
       await dying.close();
       await silent.close();
+    }
+  });
+
+  test('all messages sent in one turn leave in one write', async () => {
+    const chunks: number[] = [];
+    const peer = await fakePeer((socket) => socket.on('data', (chunk: Buffer) => chunks.push(chunk.length)));
+    const a = await startNode('a');
+    try {
+      a.transport.setPeer('b', [peer.url]);
+      a.transport.send([msg('MsgHeartbeat', 'a', 'b', 0)]);
+      await waitFor('the first message', () => chunks.length === 1);
+      const one = chunks[0] as number;
+      for (let i = 1; i <= 40; i++) a.transport.send([msg('MsgHeartbeat', 'a', 'b', i)]);
+      await waitFor('the batch', () => chunks.reduce((x, y) => x + y, 0) === 41 * one);
+      assert.deepStrictEqual(chunks, [one, 40 * one]);
+    } finally {
+      await a.close();
+      await peer.close();
+    }
+  });
+
+  test('https peer URLs: the handshake and messages go over TLS with the configured certificates', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'transport-tls-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    if (made.status !== 0) return t.skip('openssl could not make a certificate');
+    const port = await freePort();
+    const seenClientCert: boolean[] = [];
+    const b = createPeerTransport(
+      { selfId: 'b', clusterId: 'c', selfPeerUrls: [`https://127.0.0.1:${port}`], tls: null, dialTimeoutMs: 1000, minBackoffMs: 20, maxBackoffMs: 200, maxQueuedMessages: 100 },
+      { onMessage: (m) => received.push(m), onUnreachable: () => undefined, onSnapshotStatus: () => undefined, onPeerSeen: () => undefined, isRemoved: () => false, onRemovedFromCluster: () => undefined },
+    );
+    const received: Message[] = [];
+    const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key), ca: readFileSync(cert), requestCert: true, rejectUnauthorized: true });
+    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      seenClientCert.push((socket as tls.TLSSocket).authorized);
+      b.handleUpgrade(req, socket, head);
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const aUnreachable: string[] = [];
+    const a = createPeerTransport(
+      { selfId: 'a', clusterId: 'c', selfPeerUrls: [], tls: { certFile: cert, keyFile: key, caFile: cert }, dialTimeoutMs: 1000, minBackoffMs: 20, maxBackoffMs: 200, maxQueuedMessages: 100 },
+      { onMessage: () => undefined, onUnreachable: (p) => aUnreachable.push(p), onSnapshotStatus: () => undefined, onPeerSeen: () => undefined, isRemoved: () => false, onRemovedFromCluster: () => undefined },
+    );
+    try {
+      a.setPeer('b', [`https://127.0.0.1:${port}`]);
+      a.send([msg('MsgHeartbeat', 'a', 'b', 7)]);
+      await waitFor('delivery over TLS', () => received.length === 1);
+      assert.deepStrictEqual([received.map((m) => m.index), seenClientCert, aUnreachable], [[7], [true], []]);
+    } finally {
+      await a.stop();
+      await b.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 

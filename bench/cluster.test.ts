@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rmSync } from 'node:fs';
-import { findRoles, isLeaderState, startCluster } from './cluster.js';
+import { findRoles, isFollowerState, isLeaderState, startCluster } from './cluster.js';
 import { percentile, putRandomKey, runHttpLoad } from './http-load.js';
 import { parseWrkOutput, runWrk, writeWrkScripts } from './wrk.js';
 import { makeTempDir } from './targets.js';
@@ -59,6 +59,10 @@ test('leader state: ours says leader, etcd 3.4 StateLeader; nothing else leads',
   assert.deepEqual(
     ['leader', 'StateLeader', 'follower', 'StateFollower', 'StateCandidate', '', undefined, 'leaderless'].map(isLeaderState),
     [true, true, false, false, false, false, false, false],
+  );
+  assert.deepEqual(
+    ['follower', 'StateFollower', 'leader', 'StateLeader', 'StateCandidate', ''].map(isFollowerState),
+    [true, true, false, false, false, false],
   );
   assert.equal(percentile(new Float64Array([1, 2, 3, 4]), 50), 2);
   assert.equal(percentile(new Float64Array([1, 2, 3, 4]), 99), 4);

@@ -141,6 +141,11 @@ export function isLeaderState(state: unknown): boolean {
   return typeof state === 'string' && /^(state)?leader$/i.test(state);
 }
 
+/** `follower` (ours) or `StateFollower` (3.4); a candidate is neither. */
+export function isFollowerState(state: unknown): boolean {
+  return typeof state === 'string' && /^(state)?follower$/i.test(state);
+}
+
 async function memberState(member: ClusterMember): Promise<string> {
   const res = await fetch(`${member.clientUrl}/v2/stats/self`, { signal: AbortSignal.timeout(2_000), redirect: 'manual' });
   const text = await res.text();
@@ -149,14 +154,14 @@ async function memberState(member: ClusterMember): Promise<string> {
   return typeof body.state === 'string' ? body.state : `no state in ${text.trim()}`;
 }
 
-/** Exactly one member must say it leads; the follower row uses the first member that does not. */
+/** Exactly one member must say it leads; the follower rows use the first member that follows. */
 export async function findRoles(members: readonly ClusterMember[]): Promise<ClusterRoles> {
   const states = await Promise.all(members.map(async (m) => ({ m, state: await memberState(m).catch((e: unknown) => String(e)) })));
   const leaders = states.filter((s) => isLeaderState(s.state));
-  const follower = states.find((s) => !isLeaderState(s.state));
+  const follower = states.find((s) => isFollowerState(s.state));
   const leader = leaders[0];
   if (leaders.length !== 1 || leader === undefined || follower === undefined) {
-    throw new Error(`no single leader: ${states.map((s) => `${s.m.name}=${JSON.stringify(s.state)}`).join(', ')}`);
+    throw new Error(`not one leader and a follower: ${states.map((s) => `${s.m.name}=${JSON.stringify(s.state)}`).join(', ')}`);
   }
   return { leader: leader.m, follower: follower.m };
 }

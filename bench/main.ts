@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   // Ctrl-C: exit normally so every started member is killed by pid (exit handlers).
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));
-  console.log('load generator: wrk 4.1 (2 threads, Lua scripts for random keys and PUT bodies); rows marked [node]: Node http client, one keep-alive connection per worker and server, 307s followed; watch fan-out: Node http client, one connection per watcher');
+  console.log('load generator: wrk 4.1 (2 threads, Lua scripts for random keys and PUT bodies); rows marked [node]: Node HTTP/1.1 client (bench/http-load.ts), one keep-alive connection per worker and server, each 307 followed; watch fan-out: Node http client, one connection per watcher');
   console.log(`${config.runs} round(s) of ${config.durationS} s per workload and server, alternating; medians shown; ${cpus().length} cores, load average at start ${loadavg()[0]?.toFixed(2)}`);
   try {
     if (single) await runSingleRows(options, profileDir);

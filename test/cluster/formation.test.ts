@@ -90,7 +90,7 @@ async function assertWritesEverywhere(cluster: Cluster): Promise<void> {
       assert.equal(quorum.body, `{"action":"get","node":${node}}\n`, `${reader.name} quorum read`);
       let plain = '';
       await eventually(
-        `${reader.name} serves /written/via-${member.name} on a plain GET (last: ${plain})`,
+        () => `${reader.name} serves /written/via-${member.name} on a plain GET (last: ${plain})`,
         async () => {
           plain = (await call(`${reader.clientUrl}/v2/keys/written/via-${member.name}`, 'GET')).body;
           return plain === `{"action":"get","node":${node}}\n`;

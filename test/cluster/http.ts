@@ -143,7 +143,7 @@ export function sameKeys(a: Snapshot, b: Snapshot): boolean {
 }
 
 /** Polls until `predicate` resolves true; throws with `what` after the timeout. */
-export async function eventually(what: string, predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function eventually(what: string | (() => string), predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown = null;
   while (Date.now() < deadline) {
@@ -155,7 +155,7 @@ export async function eventually(what: string, predicate: () => Promise<boolean>
     }
     await sleep(50);
   }
-  throw new Error(`not within ${timeoutMs} ms: ${what}${last !== null ? ` (last error: ${String(last)})` : ''}`);
+  throw new Error(`not within ${timeoutMs} ms: ${typeof what === 'string' ? what : what()}${last !== null ? ` (last error: ${String(last)})` : ''}`);
 }
 
 export interface MemberJson {
@@ -165,7 +165,7 @@ export interface MemberJson {
   readonly clientURLs: readonly string[];
 }
 
-export async function membersOf(member: EtcdProcess): Promise<MemberJson[]> {
+export async function membersOf(member: Pick<EtcdProcess, 'name' | 'clientUrl'>): Promise<MemberJson[]> {
   const reply = await call(`${member.clientUrl}/v2/members`, 'GET');
   assert.equal(reply.status, 200, `${member.name} /v2/members: ${reply.body}`);
   return [...(reply.json as { members: MemberJson[] }).members].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));

@@ -70,6 +70,8 @@ export interface Cluster {
   addMember(options: AddMemberOptions): Promise<EtcdProcess>;
   /** Stops tracking a member (after it was removed from the cluster); remove() still cleans it. */
   forget(member: EtcdProcess): void;
+  /** Starts tracking a member added untracked (e.g. a standby once it has joined). */
+  track(member: EtcdProcess): void;
   /** SIGTERM to every running tracked member, in parallel; resolves with their exit codes. */
   stopAll(): Promise<(number | null)[]>;
   /** Starts every stopped tracked member again, all at once, on the same ports and data. */
@@ -138,6 +140,9 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     forget: (member) => {
       const at = members.indexOf(member);
       if (at >= 0) members.splice(at, 1);
+    },
+    track: (member) => {
+      if (!members.includes(member)) members.push(member);
     },
     stopAll: () => Promise.all(running(members).map((m) => m.stop())),
     restartAll: async () => {

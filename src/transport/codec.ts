@@ -222,12 +222,11 @@ class Reader {
     this.offset += n;
     return s;
   }
-  /** A copy: a decoded entry outlives the socket chunk it came in. */
+  /** A view into the frame's own copy (see decodeFrameBody), not into a socket chunk. */
   bytes(what: string): Uint8Array {
     const n = this.u32(what);
     this.need(n, what);
-    const out = new Uint8Array(n);
-    out.set(this.buf.subarray(this.offset, this.offset + n));
+    const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset + this.offset, n);
     this.offset += n;
     return out;
   }
@@ -290,9 +289,17 @@ function readMessage(r: Reader): Message {
   return snapshot === undefined ? m : { ...m, snapshot };
 }
 
-/** Decodes one frame body (kind byte + payload) at buf[start, end). */
+/**
+ * Decodes one frame body (kind byte + payload) at buf[start, end). The body is copied once into
+ * memory of its own and every byte field (entry data, snapshot, context) is a view into that
+ * copy: one allocation per message instead of one per entry, and nothing decoded keeps a
+ * socket's read buffer alive.
+ */
 export function decodeFrameBody(buf: Buffer, start: number, end: number): Message {
-  const r = new Reader(buf, start, end);
+  // Unpooled: a view must not share (and pin) a pool slab with unrelated buffers.
+  const own = Buffer.allocUnsafeSlow(end - start);
+  buf.copy(own, 0, start, end);
+  const r = new Reader(own, 0, own.length);
   const kind = r.u8('frame kind');
   if (kind !== FRAME_MESSAGE) throw new FrameError(`unknown frame kind ${kind}`);
   return readMessage(r);

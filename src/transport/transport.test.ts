@@ -216,6 +216,39 @@ if (CHILD) {
     }
   });
 
+  test('three members: each peer gets its own messages in order; removePeer closes the connection', async () => {
+    const a = await startNode('a');
+    const b = await startNode('b');
+    const c = await startNode('c');
+    try {
+      for (const [x, others] of [[a, [b, c]], [b, [a, c]], [c, [a, b]]] as const) for (const o of others) x.transport.setPeer(o.id, [o.url]);
+      for (let i = 0; i < 100; i++) {
+        a.transport.send([msg('MsgApp', 'a', 'b', i), msg('MsgApp', 'a', 'c', 1000 + i), msg('MsgHeartbeat', 'a', 'b', 2000 + i)]);
+        b.transport.send([msg('MsgVote', 'b', 'c', i)]);
+      }
+      await waitFor('b and c', () => b.events.received.length === 200 && c.events.received.length === 200);
+      const byFrom = (n: Node, from: NodeId): number[] => n.events.received.filter((m) => m.from === from).map((m) => m.index);
+      const range = (lo: number, n: number): number[] => Array.from({ length: n }, (_, i) => lo + i);
+      assert.deepStrictEqual(byFrom(b, 'a'), range(0, 100).flatMap((i) => [i, 2000 + i]));
+      assert.deepStrictEqual(byFrom(c, 'a'), range(1000, 100));
+      assert.deepStrictEqual(byFrom(c, 'b'), range(0, 100));
+      assert.deepStrictEqual(a.transport.appendStats().sendAppendRequestCnt, 200);
+      assert.deepStrictEqual([b.transport.appendStats().recvAppendRequestCnt, c.transport.appendStats().recvAppendRequestCnt], [100, 100]);
+
+      await waitFor('two connections at c', () => connectionCount(c.server) === 2);
+      a.transport.removePeer('c');
+      await waitFor("a's connection to c closed", () => connectionCount(c.server) === 1);
+      a.transport.send([msg('MsgHeartbeat', 'a', 'c', 1)]);
+      await waitFor('unreachable c', () => a.events.unreachable.length === 1);
+      assert.deepStrictEqual(a.events.unreachable, ['c']);
+      assert.equal(c.events.received.length, 200);
+    } finally {
+      await a.close();
+      await b.close();
+      await c.close();
+    }
+  });
+
   test('a peer that is down is reported unreachable; once it is up it gets the later messages', async () => {
     const portB = await freePort();
     const a = await startNode('a');

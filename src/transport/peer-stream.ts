@@ -28,6 +28,7 @@ export interface PeerStreamHost {
   readonly minBackoffMs: number;
   readonly maxBackoffMs: number;
   readonly maxQueuedMessages: number;
+  readonly stallTimeoutMs: number;
   /** Called with the batch just written and each message's frame size. */
   sent(peer: NodeId, batch: readonly Message[], sizes: readonly number[]): void;
   /** A failed dial, a lost connection or dropped messages (rate-limited by the host). */
@@ -149,6 +150,10 @@ export class PeerStream {
     socket.on('error', (error) => lost(error.message));
     socket.on('close', () => lost('connection closed'));
     socket.on('drain', () => this.flush());
+    // Idle is fine (nothing to say); unsent bytes with no progress mean the peer is gone.
+    socket.setTimeout(this.host.stallTimeoutMs, () => {
+      if (socket.writableLength > 0) lost(`no write progress for ${this.host.stallTimeoutMs} ms`);
+    });
     // Nothing comes back on a message stream; reading keeps 'end' and 'close' flowing.
     socket.resume();
     this.flush();

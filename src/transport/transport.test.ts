@@ -482,6 +482,27 @@ if (CHILD) {
     }
   });
 
+  test('a peer that stops reading is dropped after the stall timeout and redialed', async () => {
+    const connections: net.Socket[] = [];
+    const stuck = await fakePeer((socket) => {
+      connections.push(socket);
+      socket.pause();
+    });
+    const a = await startNode('a', { config: { stallTimeoutMs: 300 } });
+    try {
+      a.transport.setPeer('b', [stuck.url]);
+      const big = msg('MsgApp', 'a', 'b', 1, { entries: [{ term: 1, index: 2, type: 'normal', data: new Uint8Array(1 << 20) }] });
+      for (let i = 0; i < 40; i++) a.transport.send([big]);
+      await waitFor('unreachable after the stall', () => a.events.unreachable.length === 1, 5000);
+      a.transport.send([msg('MsgHeartbeat', 'a', 'b', 1)]);
+      await waitFor('a second connection', () => connections.length === 2);
+      assert.ok(a.transport.followerStats('b').counts.fail >= 1);
+    } finally {
+      await a.close();
+      await stuck.close();
+    }
+  });
+
   test('the queue is bounded: overflow is dropped, counted and reported once per 100 ms', async () => {
     // This peer accepts TCP but never answers the handshake: messages wait in the queue.
     const port = await freePort();

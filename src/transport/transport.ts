@@ -21,6 +21,7 @@ import { AppendCounters, FollowerLatency } from './stats.js';
 import type { AppendStats, FollowerStats, PeerTransport, TransportConfig, TransportHandlers } from './types.js';
 
 const DEFAULT_SNAPSHOT_TIMEOUT_MS = 60_000;
+const DEFAULT_STALL_TIMEOUT_MS = 10_000;
 /** onUnreachable at most this often per peer: a dead peer fails every send. */
 const UNREACHABLE_REPORT_INTERVAL_MS = 100;
 const INBOUND_KEEPALIVE_MS = 5000;
@@ -75,6 +76,7 @@ class RaftTransport {
       minBackoffMs: config.minBackoffMs,
       maxBackoffMs: config.maxBackoffMs,
       maxQueuedMessages: config.maxQueuedMessages,
+      stallTimeoutMs: config.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
       sent: (peer, batch, sizes) => this.recordSent(peer, batch, sizes),
       unreachable: (peer, reason) => this.connectionFailed(peer, reason),
       removedFromCluster: () => this.removedFromCluster(),

@@ -33,6 +33,9 @@ export interface TransportConfig {
   /** Messages queued for one peer beyond this are dropped (and reported unreachable): Raft
    *  retransmits, and an unbounded queue to a dead peer would eat the heap. */
   readonly maxQueuedMessages: number;
+  /** A message connection whose written bytes make no progress for this long is dead (a peer
+   *  that vanished without closing): it is dropped and redialed. Default 10 s. */
+  readonly stallTimeoutMs?: number;
   /** Dial to acknowledgement of one MsgSnap; a send still going after this fails. Default 60 s. */
   readonly snapshotTimeoutMs?: number;
   /** Monotonic time for the latency and rate stats; default the system clock. */

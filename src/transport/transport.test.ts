@@ -331,6 +331,11 @@ if (CHILD) {
     try {
       a.transport.send([msg('MsgHeartbeat', 'a', 'b', 1)]);
       await waitFor('onRemovedFromCluster', () => a.events.removedFromCluster === 1);
+      // Redials (after back-off) are refused again, but the member is told only once.
+      await sleep(150);
+      a.transport.send([msg('MsgHeartbeat', 'a', 'b', 2)]);
+      await sleep(150);
+      assert.equal(a.events.removedFromCluster, 1);
       assert.deepStrictEqual(b.events.received, []);
     } finally {
       await a.close();

@@ -60,6 +60,7 @@ class RaftTransport {
   private readonly lastUnreachableReport = new Map<NodeId, number>();
   private readonly streamHost: PeerStreamHost;
   private stopped = false;
+  private toldRemoved = false;
 
   constructor(
     private readonly config: TransportConfig,
@@ -180,7 +181,10 @@ class RaftTransport {
     this.deferred(() => this.handlers.onUnreachable(peer));
   }
 
+  /** Told once: every further dial to any peer would only repeat the 410. */
   private removedFromCluster(): void {
+    if (this.toldRemoved) return;
+    this.toldRemoved = true;
     this.config.log?.('transport: a peer refused us with 410 Gone: this member was removed from the cluster');
     this.deferred(() => this.handlers.onRemovedFromCluster());
   }

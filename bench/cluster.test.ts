@@ -12,6 +12,8 @@ import { findRoles, isFollowerState, isLeaderState, startCluster } from './clust
 import { percentile, putRandomKey, runHttpLoad } from './http-load.js';
 import { parseWrkOutput, runWrk, writeWrkScripts } from './wrk.js';
 import { makeTempDir } from './targets.js';
+import { clusterWorkloads } from './cluster-suite.js';
+import { preload, runRounds, type BenchConfig } from './suite.js';
 
 interface Seen {
   method: string;
@@ -170,4 +172,40 @@ test('a 3-member etcd 3.4 cluster: one leader, a write through a follower, membe
     await cluster.stop();
   }
   assert.deepEqual(pids.map(alive), [false, false, false]);
+});
+
+test('every cluster row runs against an etcd 3.4 cluster without a failed request', { timeout: 120_000 }, async () => {
+  const config: BenchConfig = { durationS: 1, runs: 1, preloadKeys: 200, watcherCounts: [], putConnections: [1, 4], readConnections: 4 };
+  const dir = makeTempDir('bench-cluster-rows-');
+  const cluster = await startCluster('etcd', 'etcd', 'etcd x3');
+  try {
+    await preload((await cluster.roles()).leader.clientUrl, config.preloadKeys, 16);
+    const logged: string[] = [];
+    const rows = clusterWorkloads(config, writeWrkScripts(dir), (line) => logged.push(line));
+    assert.deepEqual(
+      rows.map((r) => r.label),
+      [
+        'PUT random key -> leader, 1 conn',
+        'PUT random key -> leader, 4 conns',
+        'PUT random key -> leader, 4 conns [node]',
+        'PUT random key -> follower, 4 conns [node, 307]',
+        'GET one key -> leader, 4 conns',
+        'GET one key -> follower, 4 conns',
+        'GET quorum=true -> leader, 4 conns',
+        'GET quorum=true -> leader, 4 conns [node]',
+        'GET quorum=true -> follower, 4 conns [node, 307]',
+      ],
+    );
+    const results = await runRounds(config, rows, [cluster], (line) => logged.push(line));
+    for (const [label, byTarget] of results) {
+      const m = byTarget.get('etcd')?.[0];
+      assert.ok(m !== undefined && m.kind === 'throughput', `${label}: no measurement`);
+      assert.equal(m.result.errors, 0, `${label}: ${m.result.errors} failed requests`);
+      assert.ok(m.result.requests > 5, `${label}: only ${m.result.requests} requests`);
+    }
+    assert.deepEqual(logged.filter((l) => l.includes('leader changed')), []);
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -13,6 +13,7 @@ import {
 import { keyFromPath, muxCleanPath, requestTarget } from './key-path.js';
 import { afterDiscardingBody, handleKeys, type KeysContext } from './keys-handler.js';
 import type { ClientPortMember } from './member-port.js';
+import { handleMemberAdd, handleMemberRemove } from './members-handler.js';
 import { resolveClientPortOptions, type ClientPortOptions } from './options.js';
 import { percentDecode } from './percent.js';
 import { cleanedLocation, sendMethodNotAllowed, sendNotFound, sendPlainError, sendRedirect } from './respond.js';
@@ -74,6 +75,7 @@ function route(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, path
     handleKeys(ctx, req, res, keyFromPath(path.slice(keysPrefix.length)), rawQuery);
     return;
   }
+  if (routeMemberChange(ctx.member, req, res, path)) return;
   const handler = infoRoutes.get(path);
   if (handler === undefined) {
     sendNotFound(req, res);
@@ -84,6 +86,22 @@ function route(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, path
     return;
   }
   afterDiscardingBody(req, () => handler(ctx.member, req, res));
+}
+
+/** POST /v2/members and DELETE /v2/members/<id>, when the member offers membership changes. */
+function routeMemberChange(member: ClientPortMember, req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  const admin = member.memberAdmin;
+  if (admin === undefined) return false;
+  if (path === '/v2/members' && req.method === 'POST') {
+    handleMemberAdd(member, admin, req, res);
+    return true;
+  }
+  const idPrefix = '/v2/members/';
+  if (path.startsWith(idPrefix) && path !== '/v2/members/leader' && req.method === 'DELETE') {
+    handleMemberRemove(member, admin, req, res, path.slice(idPrefix.length));
+    return true;
+  }
+  return false;
 }
 
 /**

@@ -130,7 +130,9 @@ export function answerError(ctx: KeysContext, req: IncomingMessage, res: ServerR
 }
 
 function serveRead(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, request: ReadRequest): void {
-  if ((request.quorum || request.consistent) && !ctx.member.isLeader()) {
+  // consistent=true is 0.4.6's "ask the leader" (307); quorum=true is answered here after a
+  // ReadIndex round through the leader, as linearizable as a read on the leader.
+  if (request.consistent && !ctx.member.isLeader()) {
     redirectToLeader(req, res, ctx.member);
     return;
   }

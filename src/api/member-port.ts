@@ -37,4 +37,13 @@ export interface ClientPortMember {
   leaderStats(): object;
   /** /health: true when a leader is known and the member is serving. */
   healthy(): boolean;
+  /** Membership changes (3.4's POST/DELETE /v2/members); absent = not offered (405). */
+  readonly memberAdmin?: MemberAdmin;
+}
+
+/** Membership changes through the log; called on the leader only. */
+export interface MemberAdmin {
+  addMember(peerUrls: readonly string[]): Promise<MemberInfo>;
+  removeMember(id: string): Promise<void>;
+  isRemoved(id: string): boolean;
 }

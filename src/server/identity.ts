@@ -7,7 +7,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } f
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { assert } from '../common/assert.js';
-import { isMemberId, memberIdFor, type MemberId } from '../common/ids.js';
+import { isMemberId, type MemberId } from '../common/ids.js';
 
 export interface MemberIdentity {
   readonly memberId: MemberId;
@@ -16,8 +16,9 @@ export interface MemberIdentity {
 
 export const IDENTITY_FILE = 'member.json';
 
-export function clusterIdFor(clusterToken: string, founderId: MemberId): string {
-  const hash = createHash('sha1').update(`cluster\0${clusterToken}\0${founderId}`).digest();
+/** From the token and the founders' ids (comma-joined, in id order), the same on every founder. */
+export function clusterIdFor(clusterToken: string, founderIds: string): string {
+  const hash = createHash('sha1').update(`cluster\0${clusterToken}\0${founderIds}`).digest();
   const id = hash.subarray(0, 8).toString('hex');
   return id === '0000000000000000' ? '0000000000000001' : id;
 }
@@ -40,10 +41,8 @@ export function readIdentity(dataDir: string): MemberIdentity | null {
   return { memberId, clusterId };
 }
 
-/** Writes the identity durably (temp file, fsync, rename, fsync dir) before any log entry refers to it. */
-export function createIdentity(dataDir: string, name: string, peerUrls: readonly string[], clusterToken: string): MemberIdentity {
-  const memberId = memberIdFor(name, peerUrls, clusterToken);
-  const identity: MemberIdentity = { memberId, clusterId: clusterIdFor(clusterToken, memberId) };
+/** Writes the identity durably (temp file, fsync, rename, fsync dir). */
+export function writeIdentity(dataDir: string, identity: MemberIdentity): MemberIdentity {
   const path = join(dataDir, IDENTITY_FILE);
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w');

@@ -8,7 +8,7 @@ import { ErrorCode } from '../common/errors.js';
 import { isMemberId } from '../common/ids.js';
 import { systemPrng, type Prng } from '../common/prng.js';
 import type { AdminMachine, ClusterConfigValues } from './peer-admin.js';
-import { PEER_PROTOCOL_VERSION } from './peer-port.js';
+import { PEER_PROTOCOL_VERSION } from './peer-protocol.js';
 import {
   fetchClusterConfig,
   fetchMachines,

@@ -104,14 +104,16 @@ test('restart keeps keys, indexes, TTLs and history; the same identity leads aga
 
     const second = await open(dir, { peerUrls: ['http://127.0.0.1:7999'] }, clock);
     assert.equal(second.member.self.id, id);
-    assert.equal(second.member.store.index, 5);
+    // The new peer address is published through the log: the machine record follows it.
+    assert.equal(second.member.store.index, 6);
+    assert.deepEqual(valueOf(second.member, '/_etcd/machines/node1'), { value: 'etcd=http%3A%2F%2F127.0.0.1%3A4001&raft=http%3A%2F%2F127.0.0.1%3A7999', index: 6 });
     const ttlNode = second.member.store.get('/ttl', { recursive: false, sorted: false }, clock.nowMs()).json.node;
     assert.equal(ttlNode?.ttl, 60);
     assert.equal(ttlNode?.modifiedIndex, 4);
     const watcher = second.member.store.watch('/a', { recursive: false, stream: false, sinceIndex: 3 });
     const replayed = await new Promise((resolve) => watcher.onEvent(resolve));
     assert.deepEqual((replayed as { json: object }).json, { action: 'set', node: { key: '/a', value: '1', modifiedIndex: 3, createdIndex: 3 } });
-    assert.equal((await second.member.write(set('/b', '2', clock.nowMs()))).index, 6);
+    assert.equal((await second.member.write(set('/b', '2', clock.nowMs()))).index, 7);
     await second.member.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });

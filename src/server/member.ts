@@ -11,19 +11,35 @@
  * (groupCommitWaitMs) until the writers just answered have sent their next requests: otherwise
  * the clients split into two halves that take turns, each fsync carrying only half of them.
  */
-import type { ClientPortMember, MemberInfo } from '../api/member-port.js';
+import type { ClientPortMember, MemberAdmin, MemberInfo } from '../api/member-port.js';
 import { assert } from '../common/assert.js';
 import type { Clock } from '../common/clock.js';
 import { EtcdError, ErrorCode } from '../common/errors.js';
+import { memberIdFor } from '../common/ids.js';
+import { decodeConfChange } from '../raft/confchange.js';
 import { ProposalDroppedError } from '../raft/raft.js';
-import type { ConfState, Entry, HardState, Ready, ReadState, SoftState } from '../raft/types.js';
-import type { Store } from '../store/store.js';
-import type { StoreCommand, StoreEvent, WriteCommand } from '../store/types.js';
-import type { MemberConfig } from './config.js';
+import type { ConfChange, ConfState, Entry, HardState, Message, Ready, ReadState, Snapshot, SoftState } from '../raft/types.js';
+import { Store } from '../store/store.js';
+import type { SetCommand, StoreCommand, StoreEvent, WriteCommand } from '../store/types.js';
+import type { PeerTransport, TransportHandlers } from '../transport/types.js';
+
+/** Builds the member's Raft transport once its id and cluster id are known. */
+export type TransportFactory = (handlers: TransportHandlers, ids: { readonly selfId: string; readonly clusterId: string }) => PeerTransport;
+import type { ClusterConfigJson, MemberConfig } from './config.js';
 import { decodeLogRequest, encodeLogRequest, type LogRequest } from './entry-codec.js';
 import type { DurableLog, RaftDriver } from './member-deps.js';
+import {
+  decodeMemberChangeContext,
+  decodeMemberSnapshot,
+  encodeMemberChangeContext,
+  encodeMemberSnapshot,
+  type Membership,
+  type MemberChangeContext,
+  type RegisteredMember,
+  type RemovalReason,
+} from './membership.js';
 import type { PeerPortSource } from './peer-port.js';
-import { CLUSTER_CONFIG_KEY, registrationCommands } from './registration.js';
+import { CLUSTER_CONFIG_KEY, MACHINES_DIR, machineRecordValue, parseMachineRecord } from './registration.js';
 import { leaderStatsJson, selfStatsJson } from './stats.js';
 import { Waiters } from './waiters.js';
 
@@ -36,14 +52,23 @@ export interface MemberDeps {
   readonly log: DurableLog;
   /** The store recovered from the latest snapshot (or empty), at `appliedIndex`. */
   readonly store: Store;
+  readonly membership: Membership;
   readonly appliedIndex: number;
   readonly snapshotIndex: number;
   readonly confState: ConfState;
   readonly hardState: HardState;
   /** Distinguishes this run's request ids from those of entries written by earlier runs. */
   readonly bootNonce: string;
+  /** Builds the Raft transport with the member's handlers; null = a member that can never have
+   *  peers (in-process tests of a member of one). */
+  readonly transport: TransportFactory | null;
   /** A durability failure (fsync error) or broken invariant: the process must stop, never answer. */
   readonly onFatal: (error: unknown) => void;
+  /** This member was removed from the cluster (it has stopped serving); the owner decides what
+   *  follows: exit on an explicit removal, standby on an automatic one. */
+  readonly onRemoved?: (reason: RemovalReason) => void;
+  /** Things an operator wants in the log (leader changes, membership changes). */
+  readonly onNotice?: (line: string) => void;
 }
 
 /** CPU a write costs this process end to end (parse, propose, apply, answer), as measured under
@@ -56,14 +81,29 @@ interface QueuedProposal {
   readonly data: Uint8Array;
 }
 
+/** The outcome of a join the leader accepted. */
+export interface JoinAccepted {
+  readonly memberId: string;
+  readonly commitIndex: number;
+}
+
+/** Leader messages that only carry what the leader already has: they may leave before its own
+ *  fsync (Raft thesis §10.2.1) — the leader counts itself towards a commit only once durable. */
+function mayPrecedeLocalPersist(m: Message): boolean {
+  return m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap';
+}
+
 export class Member implements ClientPortMember {
-  readonly store: Store;
   readonly clock: Clock;
   readonly self: MemberInfo;
+  private storeRef: Store;
   private readonly config: MemberConfig;
   private readonly raft: RaftDriver;
   private readonly durableLog: DurableLog;
   private readonly deps: MemberDeps;
+  private membership: Membership;
+  private readonly transport: PeerTransport | null;
+  private readonly notice: (line: string) => void;
 
   private appliedIndex: number;
   private snapshotIndex: number;
@@ -71,10 +111,17 @@ export class Member implements ClientPortMember {
   private hardState: HardState;
   private softState: SoftState = { lead: '', raftState: 'follower' };
   private leaderSinceMs = 0;
+  /** Monotonic time this member became leader (the monitor's grace for silent followers). */
+  private leadershipStartedMs = 0;
   private readonly startTimeMs: number;
+  /** Monotonic time of the last message from each peer. */
+  private readonly lastHeardMs = new Map<string, number>();
 
   private readonly writeWaiters = new Waiters<StoreEvent>();
   private readonly readWaiters = new Waiters<void>();
+  private readonly confChangeWaiters = new Waiters<void>();
+  /** Membership changes go one at a time (Raft allows one pending change). */
+  private confChangeChain: Promise<unknown> = Promise.resolve();
   /** Read states whose index the store has not applied yet, in index order. */
   private pendingReads: ReadState[] = [];
   private requestSeq = 0;
@@ -82,6 +129,7 @@ export class Member implements ClientPortMember {
    *  apply), so the hot path skips re-parsing them; entries read from disk are decoded. */
   private readonly proposedRequests = new WeakMap<Uint8Array, LogRequest>();
   private syncInFlight = false;
+  private registrationInFlight = false;
   /** Client proposals not yet in the Raft log: they enter it at the top of the Ready loop. */
   private queuedProposals: QueuedProposal[] = [];
   /** While set, queued proposals wait for `count` of them or for `untilMs` (group commit). */
@@ -97,26 +145,45 @@ export class Member implements ClientPortMember {
   private syncTimer: NodeJS.Timeout | null = null;
   private serving = false;
   private stopped = false;
+  private removed = false;
+
+  /** 3.4's POST/DELETE /v2/members. */
+  readonly memberAdmin: MemberAdmin = {
+    addMember: (peerUrls) => this.addMemberByPeerUrls(peerUrls),
+    removeMember: (id) => this.removeMember(id, 'explicit'),
+    isRemoved: (id) => this.membership.isRemoved(id),
+  };
 
   constructor(deps: MemberDeps) {
     this.deps = deps;
-    this.store = deps.store;
+    this.storeRef = deps.store;
     this.clock = deps.clock;
     this.self = deps.self;
     this.config = deps.config;
     this.raft = deps.raft;
     this.durableLog = deps.log;
+    this.membership = deps.membership;
     this.appliedIndex = deps.appliedIndex;
     this.snapshotIndex = deps.snapshotIndex;
     this.confState = deps.confState;
     this.hardState = deps.hardState;
     this.startTimeMs = deps.clock.nowMs();
+    this.notice = deps.onNotice ?? ((): void => undefined);
+    this.transport = deps.transport === null ? null : deps.transport(this.transportHandlers(), { selfId: deps.self.id, clusterId: deps.clusterId });
     assert(this.snapshotIndex <= this.appliedIndex, 'snapshot index must not pass the applied index');
+    this.connectPeers();
+  }
+
+  /** The local replica; replaced when a snapshot from the leader is installed. */
+  get store(): Store {
+    return this.storeRef;
   }
 
   /**
-   * Starts ticking and campaigning; resolves once this member leads, has applied every entry its
-   * log had committed, and (when it founds the cluster) has committed its registration.
+   * Starts ticking. A member that is the only voter campaigns at once and resolves once it leads,
+   * has applied its committed log and (when it founds the cluster) has registered itself, so the
+   * first client write gets index 3 as the tutorial shows. A member of a larger cluster resolves
+   * once it has replayed its own log: elections and its registration happen in the background.
    */
   async start(): Promise<void> {
     assert(this.tickTimer === null && !this.stopped, 'member started twice');
@@ -126,10 +193,19 @@ export class Member implements ClientPortMember {
     // making it a voter, and a node that is not yet a voter cannot campaign.
     this.scheduleReady();
     await this.waitUntil(() => this.appliedIndex >= this.hardState.commit);
-    this.raft.campaign();
-    this.scheduleReady();
-    await this.waitUntil(() => this.isRaftLeader() && this.appliedIndex >= this.hardState.commit && this.hasCommittedOwnTermEntry());
-    if (this.store.index === 0) await this.register();
+    if (this.isOnlyVoter()) {
+      this.raft.campaign();
+      this.scheduleReady();
+      await this.waitUntil(() => this.isRaftLeader() && this.appliedIndex >= this.hardState.commit && this.hasCommittedOwnTermEntry());
+      this.serving = true;
+      this.registrationInFlight = true; // the ticks must not publish a second time meanwhile
+      try {
+        await this.ensureRegistered();
+      } finally {
+        this.registrationInFlight = false;
+      }
+      return;
+    }
     this.serving = true;
   }
 
@@ -141,17 +217,20 @@ export class Member implements ClientPortMember {
     this.clearTimers();
     await this.readyLoop;
     this.failAllWaiters();
+    await this.transport?.stop();
     await this.durableLog.close();
   }
 
   // ---- ClientPortMember -------------------------------------------------------------------
 
   write(cmd: WriteCommand): Promise<StoreEvent> {
+    if (!this.isRaftLeader()) return Promise.reject(this.raftInternalError());
     return this.propose(cmd);
   }
 
+  /** ReadIndex: on a follower the core asks the leader for its commit index (no log entry). */
   readBarrier(): Promise<void> {
-    if (!this.serving || !this.isRaftLeader()) return Promise.reject(this.raftInternalError());
+    if (!this.serving || this.softState.lead === '') return Promise.reject(this.raftInternalError());
     const id = this.nextRequestId();
     const waiting = this.readWaiters.wait(id, this.deadlineMs());
     try {
@@ -185,12 +264,21 @@ export class Member implements ClientPortMember {
     return this.members().find((m) => m.id === this.softState.lead) ?? null;
   }
 
+  /** Every member, leader first (0.4.6's `/v2/machines` order), then by name. */
   members(): readonly MemberInfo[] {
-    return [this.self];
+    const registered = this.membership.list();
+    if (registered.length === 0) return [this.self];
+    const infos = registered.map((m) => this.memberInfoOf(m));
+    const lead = this.softState.lead;
+    return infos.sort((a, b) => {
+      if (a.id === lead || b.id === lead) return a.id === lead ? -1 : 1;
+      return a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1;
+    });
   }
 
   selfStats(): object {
     const leaderId = this.softState.lead === '' ? null : this.softState.lead;
+    const append = this.transport?.appendStats();
     return selfStatsJson({
       name: this.self.name,
       id: this.self.id,
@@ -199,13 +287,20 @@ export class Member implements ClientPortMember {
       leaderId,
       leaderSinceMs: this.leaderSinceMs,
       nowMs: this.clock.nowMs(),
-      recvAppendRequestCnt: 0,
-      sendAppendRequestCnt: 0,
+      recvAppendRequestCnt: append?.recvAppendRequestCnt ?? 0,
+      sendAppendRequestCnt: append?.sendAppendRequestCnt ?? 0,
+      ...(append?.recvPkgRate !== undefined ? { recvPkgRate: append.recvPkgRate } : {}),
+      ...(append?.recvBandwidthRate !== undefined ? { recvBandwidthRate: append.recvBandwidthRate } : {}),
+      ...(append?.sendPkgRate !== undefined ? { sendPkgRate: append.sendPkgRate } : {}),
+      ...(append?.sendBandwidthRate !== undefined ? { sendBandwidthRate: append.sendBandwidthRate } : {}),
     });
   }
 
   leaderStats(): object {
-    return leaderStatsJson(this.self.id);
+    const transport = this.transport;
+    const followers = transport === null ? [] :
+      this.membership.list().filter((m) => m.id !== this.self.id).map((m) => [m.id, transport.followerStats(m.id)] as const);
+    return leaderStatsJson(this.self.id, Object.fromEntries(followers));
   }
 
   healthy(): boolean {
@@ -217,16 +312,29 @@ export class Member implements ClientPortMember {
     return { name: this.self.name, clusterConfigJson: () => this.clusterConfigJson() };
   }
 
+  /** The raft connections arriving on the peer port (null: this member has no transport). */
+  peerTransport(): PeerTransport | null {
+    return this.transport;
+  }
+
   /** The committed cluster config (/_etcd/config), or the configured one before it commits. */
   clusterConfigJson(): string {
+    return this.committedClusterConfigJson() ?? JSON.stringify(this.configuredClusterConfig());
+  }
+
+  clusterConfig(): ClusterConfigJson {
+    const text = this.clusterConfigJson();
     try {
-      const value = this.store.get(CLUSTER_CONFIG_KEY, { recursive: false, sorted: false }, this.clock.nowMs()).json.node?.value;
-      if (value !== undefined) return value;
-    } catch (error) {
-      if (!(error instanceof EtcdError)) throw error;
+      const parsed = JSON.parse(text) as Partial<ClusterConfigJson>;
+      const fallback = this.configuredClusterConfig();
+      return {
+        activeSize: typeof parsed.activeSize === 'number' ? parsed.activeSize : fallback.activeSize,
+        removeDelay: typeof parsed.removeDelay === 'number' ? parsed.removeDelay : fallback.removeDelay,
+        syncInterval: typeof parsed.syncInterval === 'number' ? parsed.syncInterval : fallback.syncInterval,
+      };
+    } catch {
+      return this.configuredClusterConfig();
     }
-    const { activeSize, removeDelay, syncInterval } = this.config.clusterConfig;
-    return JSON.stringify({ activeSize, removeDelay, syncInterval });
   }
 
   /** Index of the last entry applied to the store (tests and snapshots). */
@@ -244,10 +352,199 @@ export class Member implements ClientPortMember {
     return this.snapshotIndex;
   }
 
+  // ---- membership -------------------------------------------------------------------------
+
+  /** Voters with their names, for the leader's membership monitor. */
+  voters(): ReadonlyArray<{ id: string; name: string }> {
+    return this.confState.voters.map((id) => ({ id, name: this.membership.get(id)?.name ?? '' }));
+  }
+
+  /** Milliseconds since the last message from `id`; null if never heard since this member led. */
+  sinceLastContactMs(id: string): number | null {
+    const heard = this.lastHeardMs.get(id);
+    if (heard === undefined || heard < this.leadershipStartedMs) return null;
+    return this.clock.monotonicMs() - heard;
+  }
+
+  /** Monotonic time this member last became leader. */
+  leadershipStartedAtMs(): number {
+    return this.leadershipStartedMs;
+  }
+
+  memberByName(name: string): MemberInfo | null {
+    const found = this.membership.byName(name);
+    return found === undefined ? null : this.memberInfoOf(found);
+  }
+
+  memberById(id: string): MemberInfo | null {
+    const found = this.membership.get(id);
+    return found === undefined ? null : this.memberInfoOf(found);
+  }
+
+  isRemovedMember(id: string): boolean {
+    return this.membership.isRemoved(id);
+  }
+
+  /**
+   * The leader's side of the 0.4.6 join (spec §9.3): a known name is a rejoin (accepted as it
+   * is), a peer URL of another name is 109, a full cluster is 103, anything else is added.
+   */
+  async join(request: { name: string; peerUrl: string; clientUrl: string }): Promise<JoinAccepted> {
+    this.requireLeader();
+    const known = this.membership.byName(request.name);
+    if (known !== undefined) return { memberId: known.id, commitIndex: this.hardState.commit };
+    if (this.membership.byPeerUrl(request.peerUrl) !== undefined) {
+      throw new EtcdError(ErrorCode.ExistingPeerAddr, request.peerUrl, this.store.index);
+    }
+    if (this.membership.size >= this.clusterConfig().activeSize) throw new EtcdError(ErrorCode.NoMorePeer, '', this.store.index);
+    const memberId = this.newMemberId(request.name, [request.peerUrl]);
+    await this.addMember(memberId, { name: request.name, peerUrls: [request.peerUrl], clientUrls: [request.clientUrl] });
+    return { memberId, commitIndex: this.hardState.commit };
+  }
+
+  /** 3.4's `POST /v2/members`: an unnamed member with these peer URLs (it names itself on start). */
+  async addMemberByPeerUrls(peerUrls: readonly string[]): Promise<MemberInfo> {
+    this.requireLeader();
+    for (const url of peerUrls) {
+      if (this.membership.byPeerUrl(url) !== undefined) throw new MemberConflictError(`peerURL exists`);
+    }
+    const memberId = this.newMemberId('', peerUrls);
+    await this.addMember(memberId, { name: '', peerUrls, clientUrls: [] });
+    return { id: memberId, name: '', peerUrls: [...peerUrls], clientUrls: [] };
+  }
+
+  /** Removes a member through the log; resolves once the removal is applied here. */
+  removeMember(id: string, reason: RemovalReason): Promise<void> {
+    this.requireLeader();
+    const member = this.membership.get(id);
+    if (member === undefined) return Promise.reject(new EtcdError(ErrorCode.KeyNotFound, id, this.store.index));
+    return this.proposeMemberChange(
+      { type: 'removeNode', nodeId: id },
+      { name: member.name, peerUrls: member.peerUrls, clientUrls: [], reason },
+    );
+  }
+
+  private addMember(id: string, info: { name: string; peerUrls: readonly string[]; clientUrls: readonly string[] }): Promise<void> {
+    return this.proposeMemberChange({ type: 'addNode', nodeId: id }, { ...info, reason: 'explicit' });
+  }
+
+  private proposeMemberChange(
+    change: { type: 'addNode' | 'removeNode'; nodeId: string },
+    info: Omit<MemberChangeContext, 'requestId' | 'nowMs'>,
+  ): Promise<void> {
+    const run = async (): Promise<void> => {
+      this.requireLeader();
+      const requestId = this.nextRequestId();
+      const context = encodeMemberChangeContext({ ...info, requestId, nowMs: this.clock.nowMs() });
+      const applied = this.confChangeWaiters.wait(requestId, this.deadlineMs());
+      const cc: ConfChange = { type: change.type, nodeId: change.nodeId, context };
+      try {
+        this.raft.proposeConfChange(cc);
+      } catch (error) {
+        if (!(error instanceof ProposalDroppedError)) throw error;
+        this.confChangeWaiters.reject(requestId, this.raftInternalError());
+      }
+      this.scheduleReady();
+      await applied;
+    };
+    const next = this.confChangeChain.then(run, run);
+    this.confChangeChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private newMemberId(name: string, peerUrls: readonly string[]): string {
+    let salt = this.deps.clusterId;
+    let id = memberIdFor(name, peerUrls, salt);
+    // A removed id never comes back, so a member added again with the same name and URL needs a new one.
+    for (let attempt = 1; this.membership.isRemoved(id) || this.membership.get(id) !== undefined; attempt++) {
+      salt = `${this.deps.clusterId}#${this.clock.nowMs()}#${attempt}`;
+      id = memberIdFor(name, peerUrls, salt);
+    }
+    return id;
+  }
+
+  private requireLeader(): void {
+    if (!this.serving || !this.isRaftLeader()) throw this.raftInternalError();
+  }
+
+  private memberInfoOf(member: RegisteredMember): MemberInfo {
+    if (member.id === this.self.id) return { ...this.self, peerUrls: member.peerUrls.length > 0 ? member.peerUrls : this.self.peerUrls };
+    const record = member.name === '' ? undefined : this.machineRecord(member.name);
+    return {
+      id: member.id,
+      name: member.name,
+      peerUrls: member.peerUrls,
+      clientUrls: record === undefined ? [] : [record.clientUrl],
+    };
+  }
+
+  private machineRecord(name: string): { clientUrl: string; peerUrl: string } | undefined {
+    const value = this.readKey(`${MACHINES_DIR}/${name}`);
+    return value === undefined ? undefined : parseMachineRecord(value);
+  }
+
+  private readKey(key: string): string | undefined {
+    try {
+      return this.store.get(key, { recursive: false, sorted: false }, this.clock.nowMs()).json.node?.value;
+    } catch (error) {
+      if (!(error instanceof EtcdError)) throw error;
+      return undefined;
+    }
+  }
+
+  private committedClusterConfigJson(): string | undefined {
+    return this.readKey(CLUSTER_CONFIG_KEY);
+  }
+
+  private configuredClusterConfig(): ClusterConfigJson {
+    const { activeSize, removeDelay, syncInterval } = this.config.clusterConfig;
+    return { activeSize, removeDelay, syncInterval };
+  }
+
+  private transportHandlers(): TransportHandlers {
+    return {
+      onMessage: (message) => this.onPeerMessage(message),
+      onUnreachable: (peer) => {
+        this.raft.reportUnreachable(peer);
+        this.scheduleReady();
+      },
+      onSnapshotStatus: (peer, status) => {
+        this.raft.reportSnapshot(peer, status);
+        this.scheduleReady();
+      },
+      onPeerSeen: (peer, peerUrls) => {
+        // A member that joined after us, or whose add we have not applied yet: answer it.
+        if (this.membership.get(peer) === undefined && !this.membership.isRemoved(peer) && peerUrls.length > 0) {
+          this.transport?.setPeer(peer, peerUrls);
+        }
+      },
+      isRemoved: (peer) => this.membership.isRemoved(peer),
+      removalReason: (peer) => this.membership.removalReason(peer) ?? '',
+      onRemovedFromCluster: (reason) => this.leaveCluster(reason === 'explicit' || reason === 'auto' ? reason : (this.membership.removalReason(this.self.id) ?? 'auto')),
+    };
+  }
+
+  private onPeerMessage(message: Message): void {
+    if (this.stopped) return;
+    this.lastHeardMs.set(message.from, this.clock.monotonicMs());
+    this.raft.step(message);
+    this.scheduleReady();
+  }
+
+  /** Gives the transport every other member's address (at start and after a snapshot). */
+  private connectPeers(): void {
+    const transport = this.transport;
+    if (transport === null) return;
+    for (const member of this.membership.list()) {
+      if (member.id !== this.self.id && member.peerUrls.length > 0) transport.setPeer(member.id, member.peerUrls);
+    }
+  }
+
   // ---- proposing --------------------------------------------------------------------------
 
+  /** Proposes through the local core: on a follower the core forwards it to the leader. */
   private propose(command: StoreCommand): Promise<StoreEvent> {
-    if (this.stopped || !this.isRaftLeader()) return Promise.reject(this.raftInternalError());
+    if (this.stopped || this.softState.lead === '') return Promise.reject(this.raftInternalError());
     const requestId = this.nextRequestId();
     const applied = this.writeWaiters.wait(requestId, this.deadlineMs());
     const data = encodeLogRequest({ requestId, command });
@@ -302,12 +599,40 @@ export class Member implements ClientPortMember {
     this.hold = { count: this.queuedProposals.length + answered, untilMs: performance.now() + waitMs };
   }
 
-  private async register(): Promise<void> {
+  /**
+   * Each member publishes its own machine record (`/_etcd/machines/<name>`) through the log, and
+   * the leader seeds `/_etcd/config` once; the founder of a cluster of one does both before it
+   * serves, machine record first (indexes 1 and 2, as the tutorial shows).
+   */
+  private async ensureRegistered(): Promise<void> {
     const clientUrl = this.self.clientUrls[0];
     const peerUrl = this.self.peerUrls[0];
     assert(clientUrl !== undefined && peerUrl !== undefined, 'a member needs a client and a peer URL');
-    const [machine, clusterConfig] = registrationCommands(this.self.name, clientUrl, peerUrl, this.config.clusterConfig, this.clock.nowMs());
-    await Promise.all([this.propose(machine), this.propose(clusterConfig)]);
+    const nowMs = this.clock.nowMs();
+    const set = (key: string, value: string): SetCommand =>
+      ({ op: 'set', key, value, dir: false, expireAtMs: null, refresh: false, nowMs });
+    const record = machineRecordValue(clientUrl, peerUrl);
+    if (this.readKey(`${MACHINES_DIR}/${this.self.name}`) !== record) await this.propose(set(`${MACHINES_DIR}/${this.self.name}`, record));
+    if (this.isRaftLeader() && this.committedClusterConfigJson() === undefined) {
+      await this.propose(set(CLUSTER_CONFIG_KEY, JSON.stringify(this.configuredClusterConfig())));
+    }
+  }
+
+  /** Retried every tick until it sticks: a member may start long before the cluster has a leader. */
+  private maybeRegister(): void {
+    if (!this.serving || this.registrationInFlight || this.softState.lead === '' || this.removed) return;
+    if (this.membership.get(this.self.id) === undefined) return; // not (yet) a member: nothing to publish
+    const clientUrl = this.self.clientUrls[0];
+    const peerUrl = this.self.peerUrls[0];
+    if (clientUrl === undefined || peerUrl === undefined) return;
+    const published = this.readKey(`${MACHINES_DIR}/${this.self.name}`) === machineRecordValue(clientUrl, peerUrl);
+    const configMissing = this.isRaftLeader() && this.committedClusterConfigJson() === undefined;
+    if (published && !configMissing) return;
+    this.registrationInFlight = true;
+    this.ensureRegistered().then(
+      () => (this.registrationInFlight = false),
+      () => (this.registrationInFlight = false), // no leader or timed out: the next tick retries
+    );
   }
 
   /** The leader's expiry sweep (spec §6): only when a TTL is due, one at a time. */
@@ -330,6 +655,8 @@ export class Member implements ClientPortMember {
     const nowMs = this.clock.monotonicMs();
     this.writeWaiters.expire(nowMs, () => this.raftInternalError());
     this.readWaiters.expire(nowMs, () => this.raftInternalError());
+    this.confChangeWaiters.expire(nowMs, () => this.raftInternalError());
+    this.maybeRegister();
     this.scheduleReady();
   }
 
@@ -360,11 +687,15 @@ export class Member implements ClientPortMember {
 
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState !== undefined) this.onSoftState(rd.softState);
-    // Only a leader sends snapshots; a member of one never receives one (the cluster issue adds install).
-    assert(rd.snapshot === undefined, 'a member of one cannot be sent a snapshot');
+    if (rd.snapshot !== undefined) await this.durableLog.applySnapshot(rd.snapshot);
     const persisted = this.durableLog.save(rd.hardState, rd.entries, rd.mustSync);
     // Reported (X-Raft-Index/Term) before it is durable: a commit index is a fact once known.
     if (rd.hardState !== undefined) this.hardState = rd.hardState;
+    // The leader's appends go out while its own fsync runs; votes and acknowledgements promise
+    // durable state, so they wait for it.
+    const early = rd.mustSync ? rd.messages.filter(mayPrecedeLocalPersist) : rd.messages;
+    this.send(early);
+    if (rd.snapshot !== undefined) this.installSnapshot(rd.snapshot);
     let answered = 0;
     try {
       // Committed entries were persisted by an earlier Ready (the core hands an entry out to
@@ -381,10 +712,8 @@ export class Member implements ClientPortMember {
         this.lastPersistMs = performance.now() - startMs;
       } else persisted.catch((error: unknown) => this.fail(error));
     }
+    if (rd.mustSync) this.send(rd.messages.filter((m) => !mayPrecedeLocalPersist(m)));
     this.holdForAnswered(answered);
-    // A member of one has nobody to send to (a single voter's core emits no messages); the
-    // cluster issue adds the transport here. Dropping a message silently would hide a bug.
-    assert(rd.messages.length === 0, () => `no transport yet for ${rd.messages.map((m) => `${m.type} to ${m.to}`).join(', ')}`);
     this.pendingReads.push(...rd.readStates);
     this.raft.advance(rd);
     this.answerReads();
@@ -392,10 +721,36 @@ export class Member implements ClientPortMember {
     await this.maybeSnapshot();
   }
 
+  private send(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    // A member without a transport can only be a member of one, whose core never sends.
+    assert(this.transport !== null, () => `no transport for ${messages.map((m) => `${m.type} to ${m.to}`).join(', ')}`);
+    this.transport.send(messages);
+  }
+
   private onSoftState(soft: SoftState): void {
-    if (soft.lead !== this.softState.lead) this.leaderSinceMs = this.clock.nowMs();
+    if (soft.lead !== this.softState.lead) {
+      this.leaderSinceMs = this.clock.nowMs();
+      if (soft.lead !== '') this.notice(`${soft.lead === this.self.id ? 'this member' : `member ${soft.lead}`} is the leader`);
+    }
+    if (soft.raftState === 'leader' && this.softState.raftState !== 'leader') this.leadershipStartedMs = this.clock.monotonicMs();
     if (soft.raftState !== 'leader') this.syncInFlight = false;
     this.softState = soft;
+  }
+
+  /** A snapshot from the leader replaces the store and the membership (spec §9.5). */
+  private installSnapshot(snapshot: Snapshot): void {
+    const { storeData, membership } = decodeMemberSnapshot(snapshot.data);
+    // Watchers of the old store stay registered on it and see no more events; clients resume
+    // from their last index (the history came with the snapshot).
+    this.storeRef = Store.recover(storeData);
+    this.membership = membership;
+    this.confState = snapshot.metadata.confState;
+    this.appliedIndex = snapshot.metadata.index;
+    this.snapshotIndex = snapshot.metadata.index;
+    this.connectPeers();
+    this.notice(`installed a snapshot from the leader at index ${snapshot.metadata.index}`);
+    if (this.membership.isRemoved(this.self.id)) this.leaveCluster(this.membership.removalReason(this.self.id) ?? 'auto');
   }
 
   /** Applies one committed entry; returns 1 if it answered a writer of this run, else 0. */
@@ -403,13 +758,66 @@ export class Member implements ClientPortMember {
     assert(entry.index === this.appliedIndex + 1, () => `applying index ${entry.index} after ${this.appliedIndex}`);
     let answered = 0;
     if (entry.type === 'confChange') {
-      this.confState = this.raft.applyConfChangeEntry(entry);
+      this.applyMemberChange(decodeConfChange(entry.data));
     } else if (entry.data.length > 0) {
       answered = this.proposedRequests.has(entry.data) ? 1 : 0;
       this.applyRequest(entry.data);
     }
     this.appliedIndex = entry.index;
     return answered;
+  }
+
+  /**
+   * A membership change, applied identically on every member: the core's configuration, the
+   * membership, the transport's peers, and (when the change carries them) the machine records.
+   */
+  private applyMemberChange(cc: ConfChange): void {
+    this.confState = this.raft.applyConfChange(cc);
+    const context = cc.context.length > 0 ? decodeMemberChangeContext(cc.context) : null;
+    if (cc.type === 'removeNode') {
+      const reason = context?.reason ?? 'explicit';
+      const gone = this.membership.remove(cc.nodeId, reason);
+      this.transport?.removePeer(cc.nodeId);
+      if (gone !== undefined && gone.name !== '' && context !== null) this.deleteMachineRecord(gone.name, context.nowMs);
+      this.notice(`member ${cc.nodeId} (${gone?.name ?? '?'}) removed from the cluster (${reason})`);
+      if (cc.nodeId === this.self.id) this.leaveCluster(reason);
+    } else {
+      const name = context?.name ?? (cc.nodeId === this.self.id ? this.self.name : '');
+      const peerUrls = context?.peerUrls ?? (cc.nodeId === this.self.id ? this.self.peerUrls : []);
+      this.membership.add({ id: cc.nodeId, name, peerUrls });
+      if (cc.nodeId !== this.self.id && peerUrls.length > 0) this.transport?.setPeer(cc.nodeId, peerUrls);
+      const clientUrl = context?.clientUrls[0];
+      const peerUrl = peerUrls[0];
+      if (context !== null && clientUrl !== undefined && peerUrl !== undefined && name !== '') {
+        this.applyInternal({ op: 'set', key: `${MACHINES_DIR}/${name}`, value: machineRecordValue(clientUrl, peerUrl), dir: false, expireAtMs: null, refresh: false, nowMs: context.nowMs });
+      }
+      if (this.membership.size > 1) this.notice(`member ${cc.nodeId} (${name === '' ? 'unnamed' : name}) added to the cluster`);
+    }
+    if (context !== null && context.requestId !== '') this.confChangeWaiters.resolve(context.requestId, undefined);
+  }
+
+  private deleteMachineRecord(name: string, nowMs: number): void {
+    const key = `${MACHINES_DIR}/${name}`;
+    if (this.readKey(key) === undefined) return;
+    this.applyInternal({ op: 'delete', key, dir: false, recursive: false, nowMs });
+  }
+
+  /** A store write the member itself derives from an applied entry; its errors are nobody's answer. */
+  private applyInternal(command: WriteCommand): void {
+    try {
+      this.store.apply(command);
+    } catch (error) {
+      if (!(error instanceof EtcdError)) throw error;
+    }
+  }
+
+  /** Removed: stop taking part (the core no longer counts us) and let the owner decide what follows. */
+  private leaveCluster(reason: RemovalReason): void {
+    if (this.removed) return;
+    this.removed = true;
+    this.serving = false;
+    this.notice(reason === 'explicit' ? 'this member was removed from the cluster' : 'this member was removed from the cluster by the leader (removeDelay/activeSize)');
+    setImmediate(() => this.deps.onRemoved?.(reason));
   }
 
   private applyRequest(data: Uint8Array): void {
@@ -428,7 +836,18 @@ export class Member implements ClientPortMember {
       this.writeWaiters.reject(requestId, error);
       return;
     }
+    if (command.op === 'set' && command.key.startsWith(`${MACHINES_DIR}/`)) this.nameUnnamedMember(command.key.slice(MACHINES_DIR.length + 1), command.value);
     this.writeWaiters.resolve(requestId, event);
+  }
+
+  /** A member added by peer URLs alone (3.4's member add) takes the name it publishes. */
+  private nameUnnamedMember(name: string, recordValue: string): void {
+    const record = parseMachineRecord(recordValue);
+    if (record === undefined) return;
+    const member = this.membership.byPeerUrl(record.peerUrl);
+    if (member !== undefined && member.name === '' && this.membership.byName(name) === undefined) {
+      this.membership.add({ id: member.id, name, peerUrls: member.peerUrls });
+    }
   }
 
   private answerReads(): void {
@@ -448,7 +867,7 @@ export class Member implements ClientPortMember {
     if (this.appliedIndex - this.snapshotIndex < this.config.snapshotCount) return;
     const index = this.appliedIndex;
     const snapshot = {
-      data: this.store.save(),
+      data: encodeMemberSnapshot(this.store.save(), this.membership),
       metadata: { index, term: this.durableLog.storage.term(index), confState: this.confState },
     };
     await this.durableLog.saveSnapshot(snapshot);
@@ -460,6 +879,10 @@ export class Member implements ClientPortMember {
 
   private isRaftLeader(): boolean {
     return this.softState.raftState === 'leader';
+  }
+
+  private isOnlyVoter(): boolean {
+    return this.confState.voters.length === 1 && this.confState.voters[0] === this.self.id;
   }
 
   /** A new leader's no-op commits in its own term; until then its commit index may be stale. */
@@ -484,6 +907,7 @@ export class Member implements ClientPortMember {
     this.queuedProposals = [];
     this.writeWaiters.rejectAll(() => this.raftInternalError());
     this.readWaiters.rejectAll(() => this.raftInternalError());
+    this.confChangeWaiters.rejectAll(() => this.raftInternalError());
   }
 
   private clearTimers(): void {
@@ -514,4 +938,9 @@ export class Member implements ClientPortMember {
       check();
     });
   }
+}
+
+/** 3.4's member API: a peer URL already used by a member (409). */
+export class MemberConflictError extends Error {
+  override name = 'MemberConflictError';
 }

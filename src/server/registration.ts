@@ -44,3 +44,12 @@ export function registrationCommands(
     ({ op: 'set', key, value, dir: false, expireAtMs: null, refresh: false, nowMs });
   return [set(`${MACHINES_DIR}/${name}`, machineRecordValue(clientUrl, peerUrl)), set(CLUSTER_CONFIG_KEY, JSON.stringify(config))];
 }
+
+/** The client and peer URLs of a machine record; undefined when the value is not one. */
+export function parseMachineRecord(value: string): { clientUrl: string; peerUrl: string } | undefined {
+  const params = new URLSearchParams(value);
+  const clientUrl = params.get('etcd');
+  const peerUrl = params.get('raft');
+  if (clientUrl === null || peerUrl === null) return undefined;
+  return { clientUrl, peerUrl };
+}

@@ -2,6 +2,7 @@
  * /v2/stats/self and /v2/stats/leader bodies (spec §8, with the §17 decisions: member ids,
  * `state` leader/follower, `name` kept and `id` added). Times come from the member's clock.
  */
+import type { FollowerStats } from '../transport/types.js';
 import { goDurationString, goRfc3339Nano } from './go-format.js';
 
 export interface SelfStatsInput {
@@ -16,6 +17,10 @@ export interface SelfStatsInput {
   readonly nowMs: number;
   readonly recvAppendRequestCnt: number;
   readonly sendAppendRequestCnt: number;
+  readonly recvPkgRate?: number;
+  readonly recvBandwidthRate?: number;
+  readonly sendPkgRate?: number;
+  readonly sendBandwidthRate?: number;
 }
 
 export interface SelfStatsJson {
@@ -25,7 +30,11 @@ export interface SelfStatsJson {
   startTime: string;
   leaderInfo: { leader: string; uptime: string; startTime: string };
   recvAppendRequestCnt: number;
+  recvPkgRate?: number;
+  recvBandwidthRate?: number;
   sendAppendRequestCnt: number;
+  sendPkgRate?: number;
+  sendBandwidthRate?: number;
 }
 
 export function selfStatsJson(input: SelfStatsInput): SelfStatsJson {
@@ -41,16 +50,21 @@ export function selfStatsJson(input: SelfStatsInput): SelfStatsJson {
       startTime: goRfc3339Nano(input.leaderId === null ? input.startTimeMs : input.leaderSinceMs),
     },
     recvAppendRequestCnt: input.recvAppendRequestCnt,
+    // 0.4.6 field order; rates appear only while traffic flows (spec §8).
+    ...(input.recvPkgRate !== undefined ? { recvPkgRate: input.recvPkgRate } : {}),
+    ...(input.recvBandwidthRate !== undefined ? { recvBandwidthRate: input.recvBandwidthRate } : {}),
     sendAppendRequestCnt: input.sendAppendRequestCnt,
+    ...(input.sendPkgRate !== undefined ? { sendPkgRate: input.sendPkgRate } : {}),
+    ...(input.sendBandwidthRate !== undefined ? { sendBandwidthRate: input.sendBandwidthRate } : {}),
   };
 }
 
 export interface LeaderStatsJson {
   leader: string;
-  followers: Record<string, never>;
+  followers: Record<string, FollowerStats>;
 }
 
-/** A member of one has no followers to report latencies for. */
-export function leaderStatsJson(leaderId: string): LeaderStatsJson {
-  return { leader: leaderId, followers: {} };
+/** Keyed by follower id (§17); a member of one has no followers. */
+export function leaderStatsJson(leaderId: string, followers: Record<string, FollowerStats> = {}): LeaderStatsJson {
+  return { leader: leaderId, followers };
 }

@@ -15,6 +15,8 @@ export class HandshakeRefused extends Error {
   constructor(
     readonly status: number,
     url: string,
+    /** 410: why the cluster removed us ('explicit' or 'auto'), from X-Etcd-Removal-Reason. */
+    readonly removalReason: string = '',
   ) {
     super(`${url} refused the raft handshake with ${status} ${http.STATUS_CODES[status] ?? ''}`.trimEnd());
   }
@@ -92,7 +94,8 @@ export function dialRaft(opts: DialOptions): Dial {
     req.on('error', (error) => fail(error));
     req.on('response', (res) => {
       res.resume();
-      fail(new HandshakeRefused(res.statusCode ?? 0, opts.url));
+      const reason = res.headers['x-etcd-removal-reason'];
+      fail(new HandshakeRefused(res.statusCode ?? 0, opts.url, typeof reason === 'string' ? reason : ''));
     });
     req.on('upgrade', (res, socket, head) => {
       if (settled) return void socket.destroy();

@@ -48,12 +48,14 @@ export function handshakeHeaders(h: HandshakeRequest): Record<string, string> {
 
 export type HandshakeVerdict =
   | { readonly accepted: true; readonly from: NodeId; readonly peerUrls: readonly string[]; readonly stream: StreamKind }
-  | { readonly accepted: false; readonly status: number; readonly reason: string };
+  | { readonly accepted: false; readonly status: number; readonly reason: string; readonly removalReason?: string };
 
 export interface HandshakeJudge {
   readonly selfId: NodeId;
   readonly clusterId: string;
   isRemoved(peer: NodeId): boolean;
+  /** Why a removed peer was removed ('explicit' | 'auto'), told to it in the 410. */
+  removalReason?(peer: NodeId): string;
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {
@@ -78,7 +80,9 @@ export function judgeHandshake(req: http.IncomingMessage, judge: HandshakeJudge)
   }
   const from = header(req, HEADER_FROM);
   if (from === undefined || from === '') return refuse(400, `missing ${HEADER_FROM}`);
-  if (judge.isRemoved(from)) return refuse(410, `member ${from} was removed from the cluster`);
+  if (judge.isRemoved(from)) {
+    return { accepted: false, status: 410, reason: `member ${from} was removed from the cluster`, removalReason: judge.removalReason?.(from) ?? '' };
+  }
   const to = header(req, HEADER_TO);
   if (to !== judge.selfId) return refuse(404, `this member is ${judge.selfId}, not ${to ?? '(none)'}`);
   const stream = header(req, HEADER_STREAM) === 'snapshot' ? 'snapshot' : 'message';
@@ -88,11 +92,12 @@ export function judgeHandshake(req: http.IncomingMessage, judge: HandshakeJudge)
 }
 
 /** Answers a refused handshake on the raw socket and closes it. */
-export function writeRefusal(socket: Duplex, status: number, reason: string): void {
+export function writeRefusal(socket: Duplex, status: number, reason: string, removalReason = ''): void {
   const body = reason + '\n';
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Content-Type: text/plain; charset=utf-8\r\n' +
+      (removalReason !== '' ? `X-Etcd-Removal-Reason: ${removalReason}\r\n` : '') +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,

@@ -33,7 +33,7 @@ export interface PeerStreamHost {
   sent(peer: NodeId, batch: readonly Message[], sizes: readonly number[]): void;
   /** A failed dial, a lost connection or dropped messages (rate-limited by the host). */
   unreachable(peer: NodeId, reason: string): void;
-  removedFromCluster(): void;
+  removedFromCluster(reason: string): void;
 }
 
 export class PeerStream {
@@ -164,7 +164,7 @@ export class PeerStream {
     this.urlIndex++;
     // Stale messages are worth nothing once a dial failed: Raft resends after its own timeouts.
     this.queue = [];
-    if (error instanceof HandshakeRefused && error.status === 410) this.host.removedFromCluster();
+    if (error instanceof HandshakeRefused && error.status === 410) this.host.removedFromCluster(error.removalReason);
     this.host.unreachable(this.peer, error.message);
     this.waitBackoff();
   }

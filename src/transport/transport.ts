@@ -80,7 +80,7 @@ class RaftTransport {
       stallTimeoutMs: config.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
       sent: (peer, batch, sizes) => this.recordSent(peer, batch, sizes),
       unreachable: (peer, reason) => this.connectionFailed(peer, reason),
-      removedFromCluster: () => this.removedFromCluster(),
+      removedFromCluster: (reason) => this.removedFromCluster(reason),
     };
   }
 
@@ -182,11 +182,11 @@ class RaftTransport {
   }
 
   /** Told once: every further dial to any peer would only repeat the 410. */
-  private removedFromCluster(): void {
+  private removedFromCluster(reason: string): void {
     if (this.toldRemoved) return;
     this.toldRemoved = true;
-    this.config.log?.('transport: a peer refused us with 410 Gone: this member was removed from the cluster');
-    this.deferred(() => this.handlers.onRemovedFromCluster());
+    this.config.log?.(`transport: a peer refused us with 410 Gone: this member was removed from the cluster${reason !== '' ? ` (${reason})` : ''}`);
+    this.deferred(() => this.handlers.onRemovedFromCluster(reason));
   }
 
   private deferred(call: () => void): void {
@@ -208,8 +208,9 @@ class RaftTransport {
       selfId: this.config.selfId,
       clusterId: this.config.clusterId,
       isRemoved: (peer) => this.handlers.isRemoved(peer),
+      removalReason: (peer) => this.handlers.removalReason?.(peer) ?? '',
     });
-    if (!verdict.accepted) return writeRefusal(socket, verdict.status, verdict.reason);
+    if (!verdict.accepted) return writeRefusal(socket, verdict.status, verdict.reason, verdict.removalReason);
     writeSwitchingProtocols(socket);
     if (socket instanceof net.Socket) {
       socket.setNoDelay(true);

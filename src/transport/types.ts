@@ -55,8 +55,11 @@ export interface TransportHandlers {
   onPeerSeen(peer: NodeId, peerUrls: readonly string[]): void;
   /** True when `peer` was removed from the cluster: its handshake is refused with 410 Gone. */
   isRemoved(peer: NodeId): boolean;
-  /** A peer refused our handshake with 410: this member was removed from the cluster. */
-  onRemovedFromCluster(): void;
+  /** Why a removed peer was removed ('explicit' | 'auto'); sent with the 410 so it can act on it. */
+  removalReason?(peer: NodeId): string;
+  /** A peer refused our handshake with 410: this member was removed from the cluster, for this
+   *  reason ('' when the peer did not say). */
+  onRemovedFromCluster(reason: string): void;
 }
 
 /** Per-follower numbers for /v2/stats/leader (spec §8), latency in milliseconds. */

@@ -5,7 +5,7 @@
  * peers, or wait as a standby), listens on exactly the peer and client URLs it was given, and
  * runs the member with its Raft transport and the leader's membership monitor.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -349,6 +349,12 @@ async function main(): Promise<void> {
     forgetMemberData(config.dataDir);
     logLine(`-force: removed the log, snapshots, identity and standby_info in ${config.dataDir}`);
   }
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+  } catch (error) {
+    const errno = error as NodeJS.ErrnoException;
+    refuse(`etcd: cannot use the data dir ${config.dataDir}: ${errno.code ?? errno.message}`);
+  }
   const ports = new Ports(config);
   const shutdown: ShutdownHook = { current: async () => undefined };
   installShutdown(ports, shutdown);
@@ -384,8 +390,10 @@ function installShutdown(ports: Ports, hook: ShutdownHook): void {
     stopping = true;
     logLine(`${signal}: shutting down`);
     void (async () => {
-      await ports.close();
+      // The member first: its transport owns the upgraded raft sockets, which would otherwise
+      // keep the peer listener's close() waiting.
       await hook.current();
+      await Promise.race([ports.close(), new Promise((resolve) => setTimeout(resolve, 1000))]);
       process.exit(0);
     })();
   };

@@ -19,7 +19,7 @@ import { memberIdFor } from '../common/ids.js';
 import { decodeConfChange } from '../raft/confchange.js';
 import { ProposalDroppedError } from '../raft/raft.js';
 import type { ConfChange, ConfState, Entry, HardState, Message, Ready, ReadState, Snapshot, SoftState } from '../raft/types.js';
-import { Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { SetCommand, StoreCommand, StoreEvent, WriteCommand } from '../store/types.js';
 import type { PeerTransport, TransportHandlers } from '../transport/types.js';
 
@@ -96,7 +96,7 @@ function mayPrecedeLocalPersist(m: Message): boolean {
 export class Member implements ClientPortMember {
   readonly clock: Clock;
   readonly self: MemberInfo;
-  private storeRef: Store;
+  readonly store: Store;
   private readonly config: MemberConfig;
   private readonly raft: RaftDriver;
   private readonly durableLog: DurableLog;
@@ -156,7 +156,7 @@ export class Member implements ClientPortMember {
 
   constructor(deps: MemberDeps) {
     this.deps = deps;
-    this.storeRef = deps.store;
+    this.store = deps.store;
     this.clock = deps.clock;
     this.self = deps.self;
     this.config = deps.config;
@@ -172,11 +172,6 @@ export class Member implements ClientPortMember {
     this.transport = deps.transport === null ? null : deps.transport(this.transportHandlers(), { selfId: deps.self.id, clusterId: deps.clusterId });
     assert(this.snapshotIndex <= this.appliedIndex, 'snapshot index must not pass the applied index');
     this.connectPeers();
-  }
-
-  /** The local replica; replaced when a snapshot from the leader is installed. */
-  get store(): Store {
-    return this.storeRef;
   }
 
   /**
@@ -741,9 +736,8 @@ export class Member implements ClientPortMember {
   /** A snapshot from the leader replaces the store and the membership (spec §9.5). */
   private installSnapshot(snapshot: Snapshot): void {
     const { storeData, membership } = decodeMemberSnapshot(snapshot.data);
-    // Watchers of the old store stay registered on it and see no more events; clients resume
-    // from their last index (the history came with the snapshot).
-    this.storeRef = Store.recover(storeData);
+    // In place: the watchers stay, and get what the snapshot's history holds for them.
+    this.store.restoreFrom(storeData);
     this.membership = membership;
     this.confState = snapshot.metadata.confState;
     this.appliedIndex = snapshot.metadata.index;

@@ -78,8 +78,8 @@ function removalNode(node: TreeNode, index: number): NodeJson {
 export class Store {
   private root: TreeNode = TreeNode.dir(null, '', 0, null);
   private currentIndex = 0;
-  private readonly ttlHeap = new TtlHeap();
-  private readonly history = new EventHistory();
+  private ttlHeap = new TtlHeap();
+  private history = new EventHistory();
   private readonly hub = new WatcherHub();
   private counters: WriteCounters = zeroCounters();
   /**
@@ -176,6 +176,35 @@ export class Store {
   /** The whole state: tree with indexes and absolute expiries, index, counters, history. */
   save(): Uint8Array {
     return encodeSnapshot({ index: this.currentIndex, counters: this.counters, root: this.root, history: this.history.entries() });
+  }
+
+  /**
+   * Replaces the whole state with a snapshot's (a follower catching up from the leader's
+   * snapshot) while keeping the registered watchers: each is given what the new history holds
+   * for it, so a watch spanning the snapshot misses no event the history still has.
+   */
+  restoreFrom(data: Uint8Array): void {
+    const fresh = Store.recover(data);
+    this.root = fresh.root;
+    this.currentIndex = fresh.currentIndex;
+    this.counters = fresh.counters;
+    this.ttlHeap = fresh.ttlHeap;
+    this.history = fresh.history;
+    this.hub.replay((watcher) => this.catchUp(watcher));
+  }
+
+  /** Delivers the history's events a watcher has not seen yet (events older than the history are gone). */
+  private catchUp(watcher: StoreWatcher): void {
+    let from = Math.max(watcher.sinceIndex, watcher.lastEventIndex + 1);
+    if (from < this.history.startIndex) return;
+    for (;;) {
+      const past = this.history.scan(watcher.key, watcher.recursive, from, this.currentIndex);
+      if (past === null || !watcher.registered) return;
+      if (!watcher.stream) watcher.remove();
+      watcher.deliver(past);
+      if (!watcher.stream) return;
+      from = past.index + 1;
+    }
   }
 
   static recover(data: Uint8Array): Store {

@@ -93,6 +93,11 @@ export class WatcherHub {
     assert(this.liveCount >= 0, 'watcher count never negative');
   }
 
+  /** Calls `visit` for every registered watcher (after the store's state was replaced). */
+  replay(visit: (watcher: StoreWatcher) => void): void {
+    for (const set of Array.from(this.byKey.values())) for (const watcher of Array.from(set)) if (watcher.registered) visit(watcher);
+  }
+
   /**
    * Tell watchers about an event: first those on each path a directory removal took away (deepest
    * first), then those on the event's key and each of its ancestors, root first.

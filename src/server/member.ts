@@ -479,12 +479,7 @@ export class Member implements ClientPortMember {
   }
 
   private readKey(key: string): string | undefined {
-    try {
-      return this.store.get(key, { recursive: false, sorted: false }, this.clock.nowMs()).json.node?.value;
-    } catch (error) {
-      if (!(error instanceof EtcdError)) throw error;
-      return undefined;
-    }
+    return this.store.peekValue(key);
   }
 
   private committedClusterConfigJson(): string | undefined {
@@ -726,7 +721,11 @@ export class Member implements ClientPortMember {
   private onSoftState(soft: SoftState): void {
     if (soft.lead !== this.softState.lead) {
       this.leaderSinceMs = this.clock.nowMs();
-      if (soft.lead !== '') this.notice(`${soft.lead === this.self.id ? 'this member' : `member ${soft.lead}`} is the leader`);
+      if (soft.lead !== '') {
+        this.notice(`${soft.lead === this.self.id ? 'this member' : `member ${soft.lead}`} is the leader`);
+        // Publish (or seed the config) as soon as someone can commit it, not a tick later.
+        setImmediate(() => this.maybeRegister());
+      }
     }
     if (soft.raftState === 'leader' && this.softState.raftState !== 'leader') this.leadershipStartedMs = this.clock.monotonicMs();
     if (soft.raftState !== 'leader') this.syncInFlight = false;

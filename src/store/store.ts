@@ -143,6 +143,21 @@ export class Store {
   }
 
   /**
+   * The value of a file, or undefined (missing, a directory, or a file in the way), without
+   * counting as a client read: the member's own bookkeeping reads must not move `getsSuccess`.
+   */
+  peekValue(key: string): string | undefined {
+    let node: TreeNode | null;
+    try {
+      node = this.lookupOrNull(normalizeKey(key));
+    } catch (error) {
+      if (error instanceof EtcdError) return undefined;
+      throw error;
+    }
+    return node === null || node.isDir ? undefined : node.value;
+  }
+
+  /**
    * Register a watcher. A match already in the history resolves it at once (a stream watcher gets
    * every matching event from the history, then stays registered); a sinceIndex older than the
    * history throws 401.

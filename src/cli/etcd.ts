@@ -208,6 +208,12 @@ async function joinExisting(config: EtcdConfig, peers: readonly string[]): Promi
   refuse(`etcd: cannot reach any member of the existing cluster (${peers.join(', ')})`);
 }
 
+function dataDirProblem(config: EtcdConfig, error: unknown): string {
+  const errno = error as NodeJS.ErrnoException;
+  const where = typeof errno.syscall === 'string' ? ` (${errno.syscall}${errno.path !== undefined ? ` ${errno.path}` : ''})` : '';
+  return `etcd: cannot use the data dir ${config.dataDir}: ${errno.code ?? errno.message}${where}`;
+}
+
 // ---- running --------------------------------------------------------------------------------
 
 /** -force: start over, deleting only what a member writes, never anything else in the directory. */
@@ -253,10 +259,8 @@ async function openOrExit(config: EtcdConfig, memberConfig: MemberConfig, bootst
       refuse(`etcd: refusing to start: ${error.message}`);
     }
     const errno = error as NodeJS.ErrnoException;
-    if (typeof errno.code === 'string' && typeof errno.syscall === 'string') {
-      // An unusable data dir (permissions, a file in the way, full disk) is the user's to fix.
-      refuse(`etcd: cannot use the data dir ${config.dataDir}: ${errno.code} (${errno.syscall}${errno.path !== undefined ? ` ${errno.path}` : ''})`);
-    }
+    // An unusable data dir (permissions, a file in the way, full disk) is the user's to fix.
+    if (typeof errno.code === 'string' && typeof errno.syscall === 'string') refuse(dataDirProblem(config, error));
     throw error;
   }
 }
@@ -347,13 +351,12 @@ async function main(): Promise<void> {
   if (problems.length > 0) refuse(`etcd: ${problems.join('; ')}`);
   if (config.force) {
     forgetMemberData(config.dataDir);
-    logLine(`-force: removed the log, snapshots, identity and standby_info in ${config.dataDir}`);
+    logLine(`-force: removed the log, snapshots and identity (and any standby_info) in ${config.dataDir}`);
   }
   try {
     mkdirSync(config.dataDir, { recursive: true });
   } catch (error) {
-    const errno = error as NodeJS.ErrnoException;
-    refuse(`etcd: cannot use the data dir ${config.dataDir}: ${errno.code ?? errno.message}`);
+    refuse(dataDirProblem(config, error));
   }
   const ports = new Ports(config);
   const shutdown: ShutdownHook = { current: async () => undefined };

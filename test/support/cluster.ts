@@ -32,6 +32,12 @@ export interface StartClusterOptions {
   readonly namePrefix?: string;
   /** Flags only the founding member gets in 'join' mode (e.g. -cluster-active-size). */
   readonly founderArgs?: readonly string[];
+  /**
+   * true (default): startCluster returns once every member has applied every member's
+   * `/_etcd/machines/<name>` record, so a test starts from a settled cluster. false: as soon as
+   * the members agree on a leader (registrations may still be in flight).
+   */
+  readonly settle?: boolean;
 }
 
 export interface AddMemberOptions {
@@ -173,6 +179,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
       }
     }
     await cluster.waitForLeader(15_000);
+    if (options.settle !== false) await waitForRegistrations(members, 15_000);
   } catch (error) {
     const logs = everyone.map((m) => `--- ${m.name} ---\n${m.output()}`).join('\n');
     await cluster.remove();
@@ -213,6 +220,26 @@ export async function waitForAgreedLeader(candidates: () => readonly EtcdProcess
     await sleep(25);
   }
   throw new Error(`no agreed leader within ${timeoutMs} ms: ${String(last)}`);
+}
+
+/** Every member's plain read of /_etcd/machines holds every member's record. */
+async function waitForRegistrations(members: readonly EtcdProcess[], timeoutMs: number): Promise<void> {
+  const expected = members.map((m) => `/_etcd/machines/${m.name}=etcd=${encodeURIComponent(m.clientUrl)}&raft=${encodeURIComponent(m.peerUrl)}`).sort();
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const seen = await Promise.all(members.map((m) => machineRecords(m).catch((error: unknown) => [String(error)])));
+    last = seen.map((records, i) => `${members[i]?.name ?? '?'}: ${records.join(' ')}`).join('\n');
+    if (seen.every((records) => JSON.stringify(records) === JSON.stringify(expected))) return;
+    await sleep(25);
+  }
+  throw new Error(`members did not all register within ${timeoutMs} ms:\n${last}`);
+}
+
+async function machineRecords(member: EtcdProcess): Promise<string[]> {
+  const res = await fetch(`${member.clientUrl}/v2/keys/_etcd/machines`, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
+  const body = (await res.json()) as { node?: { nodes?: { key: string; value?: string }[] } };
+  return (body.node?.nodes ?? []).map((n) => `${n.key}=${n.value ?? ''}`).sort();
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -13,7 +13,8 @@ import { percentile, putRandomKey, runHttpLoad } from './http-load.js';
 import { parseWrkOutput, runWrk, writeWrkScripts } from './wrk.js';
 import { makeTempDir } from './targets.js';
 import { clusterWorkloads } from './cluster-suite.js';
-import { preload, runRounds, type BenchConfig } from './suite.js';
+import { preload, redirectSummary, runRounds, type BenchConfig, type Measurement, type Results } from './suite.js';
+import type { TargetName } from './targets.js';
 
 interface Seen {
   method: string;
@@ -208,4 +209,41 @@ test('every cluster row runs against an etcd 3.4 cluster without a failed reques
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the 307 summary gives redirects per request for the Node-client rows only', () => {
+  const wrkRun = { requestsPerSec: 1, p50Ms: 1, p99Ms: 1, requests: 10, errors: 0 };
+  const results: Results = new Map([
+    ['wrk row', new Map([['etcd', [{ kind: 'throughput', result: wrkRun }]]])],
+    [
+      'node row',
+      new Map([
+        ['etcd', [{ kind: 'throughput', result: { ...wrkRun, redirectsFollowed: 0 } }]],
+        ['ours', [{ kind: 'throughput', result: { ...wrkRun, redirectsFollowed: 10 } }, { kind: 'throughput', result: { ...wrkRun, requests: 30, redirectsFollowed: 20 } }]],
+      ]),
+    ],
+  ] as Array<[string, Map<TargetName, Measurement[]>]>);
+  const targets = [
+    { name: 'etcd' as const, label: 'etcd x3' },
+    { name: 'ours' as const, label: 'ours x3' },
+  ];
+  assert.deepEqual(redirectSummary(results, targets), ['307s followed per request:', '  node row: etcd x3 0.00, ours x3 0.75']);
+});
+
+test('our 3-member cluster: a follower answers writes with a 307 that the load client follows to the leader', { timeout: 90_000 }, async () => {
+  const cluster = await startCluster('ours', 'ours', 'ours x3');
+  const pids = cluster.members.map((m) => m.pid);
+  try {
+    const { leader, follower } = await cluster.roles();
+    const r = await runHttpLoad({ url: follower.clientUrl, connections: 4, durationS: 1, next: putRandomKey(20) });
+    assert.equal(r.errors, 0);
+    assert.ok(r.requests > 5, `only ${r.requests} writes in 1 s`);
+    assert.equal(r.redirectsFollowed, r.requests, 'every write through our follower costs one 307');
+    const listed = await fetch(`${leader.clientUrl}/v2/keys/bench?recursive=true`);
+    const body = (await listed.json()) as { node: { nodes?: Array<{ key: string }> } };
+    assert.ok((body.node.nodes ?? []).some((n) => /^\/bench\/p\d+$/.test(n.key)), 'redirected writes did not land');
+  } finally {
+    await cluster.stop();
+  }
+  assert.deepEqual(pids.map(alive), [false, false, false]);
 });

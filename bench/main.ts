@@ -16,7 +16,7 @@
 import { cpus, loadavg } from 'node:os';
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { benchConfig, preload, runRounds, workloads, type BenchConfig, type NamedTarget, type Workload } from './suite.js';
+import { benchConfig, preload, redirectSummary, runRounds, workloads, type BenchConfig, type NamedTarget, type Workload } from './suite.js';
 import { renderTable } from './table.js';
 import { makeTempDir, startTarget, type BenchTarget, type TargetName } from './targets.js';
 import { writeWrkScripts, type WrkScripts } from './wrk.js';
@@ -52,6 +52,7 @@ async function measureAndPrint<T extends NamedTarget>(config: BenchConfig, selec
   const results = await runRounds(config, selected, targets, (line) => console.log(line));
   console.log('');
   console.log(renderTable(results, targets));
+  for (const line of redirectSummary(results, targets)) console.log(line);
 }
 
 async function runSingleRows(options: RunOptions, profileDir: string | null): Promise<void> {

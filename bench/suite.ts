@@ -115,7 +115,26 @@ export async function runRounds<T extends NamedTarget>(config: BenchConfig, list
 export function describe(m: Measurement): string {
   if (m.kind === 'latency') return `${m.ms.toFixed(1)} ms`;
   const r = m.result;
-  return `${r.requestsPerSec.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms${r.errors > 0 ? ` ERRORS ${r.errors}` : ''}`;
+  const redirects = r.redirectsFollowed === undefined ? '' : `, ${r.redirectsFollowed} 307s followed`;
+  return `${r.requestsPerSec.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms${redirects}${r.errors > 0 ? ` ERRORS ${r.errors}` : ''}`;
+}
+
+/**
+ * For rows measured with the 307-following client: redirects followed per request on each
+ * target over all rounds, so a reader sees which server made its clients pay the extra hop.
+ */
+export function redirectSummary(results: Results, targets: readonly NamedTarget[]): string[] {
+  const lines: string[] = [];
+  for (const [label, byTarget] of results) {
+    const cells: string[] = [];
+    for (const t of targets) {
+      const runs = (byTarget.get(t.name) ?? []).flatMap((m) => (m.kind === 'throughput' && m.result.redirectsFollowed !== undefined ? [m.result] : []));
+      const requests = runs.reduce((sum, r) => sum + r.requests, 0);
+      if (runs.length > 0 && requests > 0) cells.push(`${t.label} ${(runs.reduce((sum, r) => sum + (r.redirectsFollowed ?? 0), 0) / requests).toFixed(2)}`);
+    }
+    if (cells.length > 0) lines.push(`  ${label}: ${cells.join(', ')}`);
+  }
+  return lines.length === 0 ? [] : ['307s followed per request:', ...lines];
 }
 
 export function median(values: readonly number[]): number {

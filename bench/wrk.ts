@@ -14,6 +14,8 @@ export interface WrkResult {
   readonly requests: number;
   /** Responses outside 2xx/3xx plus socket errors (plus 3xx, with a no-redirect script): must be 0 for a run to count. */
   readonly errors: number;
+  /** Set by the Node client (http-load.ts), which follows 307s; wrk never does. */
+  readonly redirectsFollowed?: number;
 }
 
 /** GET of a random key out of `keys` (args: keys, query suffix such as `?quorum=true`). */

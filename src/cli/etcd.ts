@@ -17,6 +17,7 @@ import { SnapshotCorruptError } from '../storage/snapshot.js';
 import { WalCorruptError } from '../storage/wal.js';
 import { createPeerTransport } from '../transport/index.js';
 import { startClusterMonitor } from '../server/cluster-monitor.js';
+import { DataDirLockedError, lockDataDir } from '../server/data-dir-lock.js';
 import { IDENTITY_FILE } from '../server/identity.js';
 import { memberConfigFrom, validateMemberConfig, type MemberConfig } from '../server/config.js';
 import { JoinFailedError, JoinRefusedError, joinThroughPeers, type JoinSelf, type StandbyOutcome } from '../server/join.js';
@@ -349,14 +350,21 @@ async function main(): Promise<void> {
   for (const warning of config.warnings) process.stderr.write(`${warning}\n`);
   const problems = validateMemberConfig(memberConfigFrom(config));
   if (problems.length > 0) refuse(`etcd: ${problems.join('; ')}`);
-  if (config.force) {
-    forgetMemberData(config.dataDir);
-    logLine(`-force: removed the log, snapshots and identity (and any standby_info) in ${config.dataDir}`);
-  }
   try {
     mkdirSync(config.dataDir, { recursive: true });
   } catch (error) {
     refuse(dataDirProblem(config, error));
+  }
+  try {
+    const release = lockDataDir(config.dataDir);
+    process.on('exit', release);
+  } catch (error) {
+    if (error instanceof DataDirLockedError) refuse(`etcd: ${error.message}`);
+    refuse(dataDirProblem(config, error));
+  }
+  if (config.force) {
+    forgetMemberData(config.dataDir);
+    logLine(`-force: removed the log, snapshots and identity (and any standby_info) in ${config.dataDir}`);
   }
   const ports = new Ports(config);
   const shutdown: ShutdownHook = { current: async () => undefined };

@@ -221,3 +221,19 @@ test('an unusable data dir: exit 1 with the reason, nothing served', async () =>
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('one process per data dir: a second etcd on it exits 1 naming the owner; a kill -9 leaves no lock behind that matters', async () => {
+  const first = await startEtcd();
+  try {
+    const [clientPort, peerPort] = await freePorts(2);
+    const run = runEtcdSync(['-name', 'node1', '-data-dir', first.dataDir, '-addr', `127.0.0.1:${clientPort}`, '-peer-addr', `127.0.0.1:${peerPort}`]);
+    assert.equal(run.status, 1, run.output);
+    assert.equal(run.output, `etcd: the data dir ${first.dataDir} is in use by another etcd (pid ${first.pid})\n`);
+    await first.kill9();
+    await first.restart(); // the stale lock of the killed process is taken over
+    const res = await fetch(`${first.clientUrl}/v2/keys/_etcd/machines/node1`);
+    assert.equal(res.status, 200);
+  } finally {
+    await first.remove();
+  }
+});

@@ -85,7 +85,8 @@ test('kill -9 the leader under concurrent writes: a new leader within 2 s, no ac
       const newLeader = await waitForAgreedLeader(() => survivors, 5_000);
       const electedAfterMs = Date.now() - killedAt;
       console.log(`failover: ${newLeader.name} leads ${electedAfterMs} ms after ${oldLeader.name} was killed`);
-      assert.ok(electedAfterMs < 2_000, `new leader after ${electedAfterMs} ms`);
+      const logs = survivors.map((m) => `--- ${m.name} ---\n${m.output()}`).join('\n');
+      assert.ok(electedAfterMs < 2_000, `new leader after ${electedAfterMs} ms (killed at ${new Date(killedAt).toISOString()})\n${logs}`);
 
       const ackedAtElection = log.ackedAfterKill;
       const resumeDeadline = Date.now() + 10_000;

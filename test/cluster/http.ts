@@ -62,6 +62,25 @@ export async function followRedirects(url: string, method: string, options: Requ
   return hops;
 }
 
+/** etcd error 300 (HTTP 500): no leader right now (an election is on); a client retries. */
+export function isNoLeader(reply: Reply): boolean {
+  return reply.status === 500 && (reply.json as { errorCode?: number } | null)?.errorCode === 300;
+}
+
+/**
+ * Sends a request (following 307s) until it is answered by something other than error 300, for
+ * steps that are not about elections but may meet one on a loaded machine (short timings). A
+ * retried write may have been applied by the first attempt, so use it for idempotent steps only.
+ */
+export async function untilLeaderAnswers(url: string, method: string, options: RequestOptions = {}, timeoutMs = 10_000): Promise<Reply> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reply = lastOf(await followRedirects(url, method, options));
+    if (!isNoLeader(reply) || Date.now() >= deadline) return reply;
+    await sleep(50);
+  }
+}
+
 export function lastOf(hops: readonly Reply[]): Reply {
   const last = hops[hops.length - 1];
   assert.ok(last !== undefined, 'no reply');
@@ -100,7 +119,9 @@ function collect(node: NodeJson, out: Map<string, KeyState>): void {
 
 /** A recursive read of `prefix` on one member (plain, or `quorum=true`); 404 reads as empty. */
 export async function readTree(member: EtcdProcess, prefix: string, quorum = false): Promise<Snapshot> {
-  const reply = await call(`${member.clientUrl}/v2/keys${prefix}?recursive=true${quorum ? '&quorum=true' : ''}`, 'GET');
+  const url = `${member.clientUrl}/v2/keys${prefix}?recursive=true${quorum ? '&quorum=true' : ''}`;
+  // A quorum read needs a leader: during an election it is answered with error 300, then retried.
+  const reply = quorum ? await untilLeaderAnswers(url, 'GET') : await call(url, 'GET');
   const etcdIndex = Number(reply.headers.get('x-etcd-index'));
   const keys = new Map<string, KeyState>();
   if (reply.status === 404) return { keys, etcdIndex };

@@ -25,6 +25,7 @@ async function writeHistory(cluster: Cluster): Promise<void> {
     const member = cluster.members[i % cluster.members.length];
     assert.ok(member !== undefined);
     const reply = lastOf(await followRedirects(`${member.clientUrl}${path}`, method, form !== undefined ? { form } : {}));
+    // Not idempotent (a CAS, a POST), so no retry: an election here fails the test, visibly.
     assert.ok(reply.status === 200 || reply.status === 201, `${method} ${path}: ${reply.status} ${reply.body}`);
   }
 }

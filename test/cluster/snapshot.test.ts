@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster } from '../support/cluster.js';
-import { call, pollTree, readTree, sameKeys } from './http.js';
+import { call, pollTree, readTree, sameKeys, untilLeaderAnswers } from './http.js';
 
 const KEYS = 500;
 const CONCURRENCY = 8;
@@ -32,7 +32,7 @@ async function lagAndCatchUp({ settle, keys }: Scenario): Promise<void> {
     let next = 0;
     const writeSome = async (): Promise<void> => {
       for (let n = next++; n < keys; n = next++) {
-        const reply = await call(`${leader.clientUrl}/v2/keys/snap/k${n}`, 'PUT', { form: `value=v${n}` });
+        const reply = await untilLeaderAnswers(`${leader.clientUrl}/v2/keys/snap/k${n}`, 'PUT', { form: `value=v${n}` });
         assert.equal(reply.status, 201, `k${n}: ${reply.body}`);
       }
     };
@@ -40,7 +40,7 @@ async function lagAndCatchUp({ settle, keys }: Scenario): Promise<void> {
 
     const reference = await readTree(leader, '/snap', true);
     assert.equal(reference.keys.size, keys + 1, `the directory and its ${keys} keys`);
-    const internalsBefore = await call(`${leader.clientUrl}/v2/keys/_etcd?recursive=true&quorum=true`, 'GET');
+    const internalsBefore = await untilLeaderAnswers(`${leader.clientUrl}/v2/keys/_etcd?recursive=true&quorum=true`, 'GET');
 
     await lagging.restart();
     const caughtUp = await pollTree(lagging, '/snap', (s) => sameKeys(s, reference), 20_000);
@@ -48,7 +48,7 @@ async function lagAndCatchUp({ settle, keys }: Scenario): Promise<void> {
     assert.match(lagging.output(), /installed a snapshot from the leader at index \d+/, `${lagging.name}'s log:\n${lagging.output()}`);
     // Catching up writes nothing: no index moves, /_etcd is as it was (a member must not publish
     // its machine record again because its own store was behind when it came back).
-    const internalsAfter = await call(`${leader.clientUrl}/v2/keys/_etcd?recursive=true&quorum=true`, 'GET');
+    const internalsAfter = await untilLeaderAnswers(`${leader.clientUrl}/v2/keys/_etcd?recursive=true&quorum=true`, 'GET');
     assert.equal(internalsAfter.body, internalsBefore.body, `/_etcd changed while ${lagging.name} caught up\n${lagging.name}'s log:\n${lagging.output()}`);
     assert.equal(caughtUp.etcdIndex, reference.etcdIndex, 'X-Etcd-Index');
 

@@ -18,7 +18,7 @@ import { startEtcd, type EtcdProcess } from './etcd-process.js';
 import { freePorts } from './ports.js';
 
 /** Short Raft timings, so elections in tests take a fraction of a second. */
-export const SHORT_TIMINGS: readonly string[] = ['-peer-heartbeat-interval', '50', '-peer-election-timeout', '300'];
+export const SHORT_TIMINGS: readonly string[] = ['-peer-heartbeat-interval', '50', '-peer-election-timeout', '500'];
 
 export interface StartClusterOptions {
   readonly size: number;

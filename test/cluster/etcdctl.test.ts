@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { sleep, startCluster } from '../support/cluster.js';
-import { membersOf } from './http.js';
+import { startCluster } from '../support/cluster.js';
+import { eventually, membersOf } from './http.js';
 
 interface Run {
   readonly code: number | null;
@@ -91,14 +91,20 @@ test('etcdctl 3.4: set, get and watch through a follower endpoint alone', async 
       stderr: `Error:  105: Key already exists (/ctl/message) [${await indexOf(follower.clientUrl)}]\n`,
     });
 
+    const baseline = await watchers(follower.clientUrl);
     const watch = etcdctl([...via, 'watch', '/ctl/watched']);
-    await sleep(700); // the watch request is registered before the write
+    await eventually('etcdctl watch is registered on the follower', async () => (await watchers(follower.clientUrl)) > baseline, 10_000);
     assert.deepEqual(await etcdctl([...via, 'set', '/ctl/watched', 'seen']).done, { code: 0, stdout: 'seen\n', stderr: '' });
     assert.deepEqual(await watch.done, { code: 0, stdout: 'seen\n', stderr: '' }, `watch output so far: ${watch.stdout()}`);
   } finally {
     await cluster.remove();
   }
 });
+
+async function watchers(clientUrl: string): Promise<number> {
+  const res = await fetch(`${clientUrl}/v2/stats/store`);
+  return ((await res.json()) as { watchers: number }).watchers;
+}
 
 async function indexOf(clientUrl: string): Promise<number> {
   const res = await fetch(`${clientUrl}/v2/keys/ctl/message?quorum=true`);

@@ -120,3 +120,30 @@ test('a -peers join that reaches nobody gives up after the retries, non-zero exi
     await member.remove();
   }
 });
+
+test('3.4: DELETE /v2/members/<leader id> — the leader removes itself and exits, the other two elect a leader and go on', async () => {
+  const cluster = await startCluster({ size: 3, mode: 'static' });
+  try {
+    const leader = await cluster.waitForLeader();
+    const leaderId = (await selfStats(leader)).id;
+    const removed = await call(`${leader.clientUrl}/v2/members/${leaderId}`, 'DELETE');
+    assert.equal(removed.status, 204, removed.body);
+    await assertRemovedAndExited(leader);
+    cluster.forget(leader);
+    const next = await cluster.waitForLeader(5_000);
+    assert.notEqual(next, leader);
+    await assertMembership(cluster, `after the leader ${leader.name} removed itself`);
+    const write = await call(`${next.clientUrl}/v2/keys/after-leader-removed`, 'PUT', { form: 'value=x' });
+    assert.equal(write.status, 201, write.body);
+    const membersBefore = await membersOf(next);
+
+    // Started again on its old data, a removed member must not come back: it exits 0 (it may
+    // serve for a moment before its log tells it it was removed).
+    await leader.restart().catch(() => undefined);
+    const code = await Promise.race([leader.exited(), new Promise<string>((resolve) => setTimeout(() => resolve('still running after 10 s'), 10_000))]);
+    assert.equal(code, 0, `a removed member started again exits 0:\n${leader.output()}`);
+    assert.deepEqual(await membersOf(next), membersBefore, 'the cluster did not take it back');
+  } finally {
+    await cluster.remove();
+  }
+});

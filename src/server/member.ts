@@ -599,24 +599,37 @@ export class Member implements ClientPortMember {
     const peerUrl = this.self.peerUrls[0];
     assert(clientUrl !== undefined && peerUrl !== undefined, 'a member needs a client and a peer URL');
     const nowMs = this.clock.nowMs();
-    const set = (key: string, value: string): SetCommand =>
-      ({ op: 'set', key, value, dir: false, expireAtMs: null, refresh: false, nowMs });
     const record = machineRecordValue(clientUrl, peerUrl);
-    if (this.readKey(`${MACHINES_DIR}/${this.self.name}`) !== record) await this.propose(set(`${MACHINES_DIR}/${this.self.name}`, record));
+    const machineKey = `${MACHINES_DIR}/${this.self.name}`;
+    if (this.readKey(machineKey) !== record) {
+      await this.proposeUnlessExists({ op: 'set', key: machineKey, value: record, dir: false, expireAtMs: null, refresh: false, nowMs });
+    }
     if (this.isRaftLeader() && this.committedClusterConfigJson() === undefined) {
-      await this.propose(set(CLUSTER_CONFIG_KEY, JSON.stringify(this.configuredClusterConfig())));
+      // A create: a leader whose store lags must never overwrite a config the admin API changed.
+      await this.proposeUnlessExists({ op: 'create', key: CLUSTER_CONFIG_KEY, value: JSON.stringify(this.configuredClusterConfig()), dir: false, expireAtMs: null, inOrder: false, nowMs });
+    }
+  }
+
+  /** 105 means someone (an earlier run of ours, or an earlier leader) already wrote it: done. */
+  private async proposeUnlessExists(command: WriteCommand): Promise<void> {
+    try {
+      await this.propose(command);
+    } catch (error) {
+      if (!(error instanceof EtcdError && error.errorCode === ErrorCode.NodeExist)) throw error;
     }
   }
 
   /** Retried every tick until it sticks: a member may start long before the cluster has a leader. */
   private maybeRegister(): void {
     if (!this.serving || this.registrationInFlight || this.softState.lead === '' || this.removed) return;
+    // A store behind its own log would see its record (or the config) missing when it is not.
+    if (this.appliedIndex < this.hardState.commit) return;
     if (this.membership.get(this.self.id) === undefined) return; // not (yet) a member: nothing to publish
     const clientUrl = this.self.clientUrls[0];
     const peerUrl = this.self.peerUrls[0];
     if (clientUrl === undefined || peerUrl === undefined) return;
     const published = this.readKey(`${MACHINES_DIR}/${this.self.name}`) === machineRecordValue(clientUrl, peerUrl);
-    const configMissing = this.isRaftLeader() && this.committedClusterConfigJson() === undefined;
+    const configMissing = this.isRaftLeader() && this.hasCommittedOwnTermEntry() && this.committedClusterConfigJson() === undefined;
     if (published && !configMissing) return;
     this.registrationInFlight = true;
     this.ensureRegistered().then(
@@ -818,6 +831,12 @@ export class Member implements ClientPortMember {
     if (command.op === 'sync') {
       this.store.applySync(command);
       this.syncInFlight = false;
+      return;
+    }
+    if (command.op === 'set' && command.key.startsWith(`${MACHINES_DIR}/`) && this.store.peekValue(command.key) === command.value) {
+      // A member re-publishing an unchanged record (its store lagged when it checked): no new
+      // index, decided from the applied state alone, so every member decides the same.
+      this.writeWaiters.reject(requestId, new EtcdError(ErrorCode.NodeExist, command.key, this.store.index));
       return;
     }
     let event: StoreEvent;

@@ -604,13 +604,14 @@ export class Member implements ClientPortMember {
     if (this.readKey(machineKey) !== record) {
       await this.proposeUnlessExists({ op: 'set', key: machineKey, value: record, dir: false, expireAtMs: null, refresh: false, nowMs });
     }
-    if (this.isRaftLeader() && this.committedClusterConfigJson() === undefined) {
-      // A create: a leader whose store lags must never overwrite a config the admin API changed.
-      await this.proposeUnlessExists({ op: 'create', key: CLUSTER_CONFIG_KEY, value: JSON.stringify(this.configuredClusterConfig()), dir: false, expireAtMs: null, inOrder: false, nowMs });
+    // Only a leader that committed in its term and applied its log sees every acknowledged admin
+    // change, so "missing" is true; a set, as 0.4.6 seeded it (the store stats count it so).
+    if (this.isRaftLeader() && this.hasCommittedOwnTermEntry() && this.appliedIndex >= this.hardState.commit && this.committedClusterConfigJson() === undefined) {
+      await this.propose({ op: 'set', key: CLUSTER_CONFIG_KEY, value: JSON.stringify(this.configuredClusterConfig()), dir: false, expireAtMs: null, refresh: false, nowMs });
     }
   }
 
-  /** 105 means someone (an earlier run of ours, or an earlier leader) already wrote it: done. */
+  /** 105 means the record was already there unchanged (skipped at apply): done. */
   private async proposeUnlessExists(command: WriteCommand): Promise<void> {
     try {
       await this.propose(command);

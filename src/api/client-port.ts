@@ -13,7 +13,7 @@ import {
 import { keyFromPath, muxCleanPath, requestTarget } from './key-path.js';
 import { afterDiscardingBody, handleKeys, type KeysContext } from './keys-handler.js';
 import type { ClientPortMember } from './member-port.js';
-import { handleMemberAdd, handleMemberRemove } from './members-handler.js';
+import { handleMemberAdd, handleMemberRemove, handleMemberUpdate } from './members-handler.js';
 import { resolveClientPortOptions, type ClientPortOptions } from './options.js';
 import { percentDecode } from './percent.js';
 import { cleanedLocation, sendMethodNotAllowed, sendNotFound, sendPlainError, sendRedirect } from './respond.js';
@@ -88,7 +88,7 @@ function route(ctx: KeysContext, req: IncomingMessage, res: ServerResponse, path
   afterDiscardingBody(req, () => handler(ctx.member, req, res));
 }
 
-/** POST /v2/members and DELETE /v2/members/<id>, when the member offers membership changes. */
+/** POST /v2/members, DELETE and PUT /v2/members/<id>, when the member offers membership changes. */
 function routeMemberChange(member: ClientPortMember, req: IncomingMessage, res: ServerResponse, path: string): boolean {
   const admin = member.memberAdmin;
   if (admin === undefined) return false;
@@ -97,8 +97,10 @@ function routeMemberChange(member: ClientPortMember, req: IncomingMessage, res: 
     return true;
   }
   const idPrefix = '/v2/members/';
-  if (path.startsWith(idPrefix) && path !== '/v2/members/leader' && req.method === 'DELETE') {
-    handleMemberRemove(member, admin, req, res, path.slice(idPrefix.length));
+  if (path.startsWith(idPrefix) && path !== '/v2/members/leader') {
+    if (req.method === 'DELETE') handleMemberRemove(member, admin, req, res, path.slice(idPrefix.length));
+    else if (req.method === 'PUT') handleMemberUpdate(member, admin, req, res, path.slice(idPrefix.length));
+    else return false;
     return true;
   }
   return false;

@@ -45,5 +45,6 @@ export interface ClientPortMember {
 export interface MemberAdmin {
   addMember(peerUrls: readonly string[]): Promise<MemberInfo>;
   removeMember(id: string): Promise<void>;
+  updateMember(id: string, peerUrls: readonly string[]): Promise<void>;
   isRemoved(id: string): boolean;
 }

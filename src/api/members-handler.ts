@@ -72,14 +72,51 @@ export function handleMemberAdd(member: ClientPortMember, admin: MemberAdmin, re
   });
 }
 
+export function handleMemberUpdate(member: ClientPortMember, admin: MemberAdmin, req: IncomingMessage, res: ServerResponse, rawId: string): void {
+  if (!member.isLeader()) {
+    req.resume();
+    redirectToLeader(req, res, member);
+    return;
+  }
+  const id = memberIdOf(rawId);
+  if (id === null) {
+    req.resume();
+    sendJson(req, res, 400, jsonHeaders(member), { message: `invalid member id ${JSON.stringify(rawId)}` });
+    return;
+  }
+  if (!member.members().some((m) => m.id === id)) {
+    req.resume();
+    sendJson(req, res, 404, jsonHeaders(member), { message: `No such member: ${rawId}` });
+    return;
+  }
+  readBody(req, (body) => {
+    const urls = body === null ? 'request body too large' : parsePeerUrls(body);
+    if (typeof urls === 'string') {
+      sendJson(req, res, 400, jsonHeaders(member), { message: urls });
+      return;
+    }
+    admin.updateMember(id, urls).then(
+      () => {
+        res.writeHead(204, { 'X-Etcd-Cluster-Id': member.clusterId() });
+        res.end();
+      },
+      (error: unknown) => answerAdminError(member, req, res, error),
+    );
+  });
+}
+
+/** etcdctl prints ids unpadded; ours are 16 hex digits. */
+function memberIdOf(rawId: string): string | null {
+  return /^[0-9a-fA-F]{1,16}$/.test(rawId) ? rawId.toLowerCase().padStart(16, '0') : null;
+}
+
 export function handleMemberRemove(member: ClientPortMember, admin: MemberAdmin, req: IncomingMessage, res: ServerResponse, rawId: string): void {
   req.resume();
   if (!member.isLeader()) {
     redirectToLeader(req, res, member);
     return;
   }
-  // etcdctl prints ids unpadded; ours are 16 hex digits.
-  const id = /^[0-9a-fA-F]{1,16}$/.test(rawId) ? rawId.toLowerCase().padStart(16, '0') : null;
+  const id = memberIdOf(rawId);
   if (id === null) {
     sendJson(req, res, 400, jsonHeaders(member), { message: `invalid member id ${JSON.stringify(rawId)}` });
     return;

@@ -151,6 +151,7 @@ export class Member implements ClientPortMember {
   readonly memberAdmin: MemberAdmin = {
     addMember: (peerUrls) => this.addMemberByPeerUrls(peerUrls),
     removeMember: (id) => this.removeMember(id, 'explicit'),
+    updateMember: (id, peerUrls) => this.updateMember(id, peerUrls),
     isRemoved: (id) => this.membership.isRemoved(id),
   };
 
@@ -387,8 +388,16 @@ export class Member implements ClientPortMember {
   async join(request: { name: string; peerUrl: string; clientUrl: string }): Promise<JoinAccepted> {
     this.requireLeader();
     const known = this.membership.byName(request.name);
-    if (known !== undefined) return { memberId: known.id, commitIndex: this.hardState.commit };
-    if (this.membership.byPeerUrl(request.peerUrl) !== undefined) {
+    const urlOwner = this.membership.byPeerUrl(request.peerUrl);
+    if (known !== undefined) {
+      // A rejoin: the same name back, perhaps from a new address ("rejoin with new IP", §9.3).
+      if (urlOwner !== undefined && urlOwner.id !== known.id) throw new EtcdError(ErrorCode.ExistingPeerAddr, request.peerUrl, this.store.index);
+      if (!known.peerUrls.includes(request.peerUrl)) {
+        await this.updateMember(known.id, [request.peerUrl], [request.clientUrl]);
+      }
+      return { memberId: known.id, commitIndex: this.hardState.commit };
+    }
+    if (urlOwner !== undefined) {
       throw new EtcdError(ErrorCode.ExistingPeerAddr, request.peerUrl, this.store.index);
     }
     if (this.membership.size >= this.clusterConfig().activeSize) throw new EtcdError(ErrorCode.NoMorePeer, '', this.store.index);
@@ -406,6 +415,20 @@ export class Member implements ClientPortMember {
     const memberId = this.newMemberId('', peerUrls);
     await this.addMember(memberId, { name: '', peerUrls, clientUrls: [] });
     return { id: memberId, name: '', peerUrls: [...peerUrls], clientUrls: [] };
+  }
+
+  /** New peer URLs (and client URLs, when known) for a member, through the log (3.4's member update). */
+  updateMember(id: string, peerUrls: readonly string[], clientUrls: readonly string[] = []): Promise<void> {
+    this.requireLeader();
+    const member = this.membership.get(id);
+    if (member === undefined) return Promise.reject(new EtcdError(ErrorCode.KeyNotFound, id, this.store.index));
+    for (const url of peerUrls) {
+      const owner = this.membership.byPeerUrl(url);
+      if (owner !== undefined && owner.id !== id) return Promise.reject(new MemberConflictError('peerURL exists'));
+    }
+    // An add of a known id changes nothing in Raft's configuration; applying it updates the
+    // membership, the transport's address and (with client URLs) the machine record.
+    return this.proposeMemberChange({ type: 'addNode', nodeId: id }, { name: member.name, peerUrls, clientUrls, reason: 'explicit' });
   }
 
   /** Removes a member through the log; resolves once the removal is applied here. */
@@ -791,6 +814,7 @@ export class Member implements ClientPortMember {
     } else {
       const name = context?.name ?? (cc.nodeId === this.self.id ? this.self.name : '');
       const peerUrls = context?.peerUrls ?? (cc.nodeId === this.self.id ? this.self.peerUrls : []);
+      const updated = this.membership.get(cc.nodeId) !== undefined;
       this.membership.add({ id: cc.nodeId, name, peerUrls });
       if (cc.nodeId !== this.self.id && peerUrls.length > 0) this.transport?.setPeer(cc.nodeId, peerUrls);
       const clientUrl = context?.clientUrls[0];
@@ -798,7 +822,7 @@ export class Member implements ClientPortMember {
       if (context !== null && clientUrl !== undefined && peerUrl !== undefined && name !== '') {
         this.applyInternal({ op: 'set', key: `${MACHINES_DIR}/${name}`, value: machineRecordValue(clientUrl, peerUrl), dir: false, expireAtMs: null, refresh: false, nowMs: context.nowMs });
       }
-      if (this.membership.size > 1) this.notice(`member ${cc.nodeId} (${name === '' ? 'unnamed' : name}) added to the cluster`);
+      if (this.membership.size > 1) this.notice(`member ${cc.nodeId} (${name === '' ? 'unnamed' : name}) ${updated ? `now at ${peerUrls.join(',')}` : 'added to the cluster'}`);
     }
     if (context !== null && context.requestId !== '') this.confChangeWaiters.resolve(context.requestId, undefined);
   }
@@ -849,17 +873,28 @@ export class Member implements ClientPortMember {
       this.writeWaiters.reject(requestId, error);
       return;
     }
-    if (command.op === 'set' && command.key.startsWith(`${MACHINES_DIR}/`)) this.nameUnnamedMember(command.key.slice(MACHINES_DIR.length + 1), command.value);
+    if (command.op === 'set' && command.key.startsWith(`${MACHINES_DIR}/`)) this.adoptMachineRecord(command.key.slice(MACHINES_DIR.length + 1), command.value);
     this.writeWaiters.resolve(requestId, event);
   }
 
-  /** A member added by peer URLs alone (3.4's member add) takes the name it publishes. */
-  private nameUnnamedMember(name: string, recordValue: string): void {
+  /**
+   * A published machine record names its member: one added by peer URLs alone (3.4's member
+   * add) takes that name, and a member that came back on a new peer address (its record says so)
+   * is reached there from now on. Derived from the applied log, so every member agrees.
+   */
+  private adoptMachineRecord(name: string, recordValue: string): void {
     const record = parseMachineRecord(recordValue);
     if (record === undefined) return;
-    const member = this.membership.byPeerUrl(record.peerUrl);
-    if (member !== undefined && member.name === '' && this.membership.byName(name) === undefined) {
-      this.membership.add({ id: member.id, name, peerUrls: member.peerUrls });
+    const unnamed = this.membership.byPeerUrl(record.peerUrl);
+    if (unnamed !== undefined && unnamed.name === '' && this.membership.byName(name) === undefined) {
+      this.membership.add({ id: unnamed.id, name, peerUrls: unnamed.peerUrls });
+      return;
+    }
+    const named = this.membership.byName(name);
+    const urlOwner = this.membership.byPeerUrl(record.peerUrl);
+    if (named !== undefined && !named.peerUrls.includes(record.peerUrl) && urlOwner === undefined) {
+      this.membership.add({ id: named.id, name, peerUrls: [record.peerUrl] });
+      if (named.id !== this.self.id) this.transport?.setPeer(named.id, [record.peerUrl]);
     }
   }
 

@@ -10,55 +10,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededPrng } from '../../src/common/prng.js';
-import { sleep, startCluster, waitForAgreedLeader, type Cluster } from '../support/cluster.js';
-import type { EtcdProcess } from '../support/etcd-process.js';
-import { followRedirects, lastOf, pollTree, readTree, sameKeys, type Snapshot } from './http.js';
+import { sleep, startCluster, waitForAgreedLeader } from '../support/cluster.js';
+import { assertEveryAckedWriteEverywhere, writer, type WriteLog } from './writes.js';
 
 const WRITERS = 6;
-
-interface Acked {
-  readonly value: string;
-  readonly modifiedIndex: number;
-}
-
-interface WriteLog {
-  readonly acked: Map<string, Acked>;
-  /** Answers that were not 201, by status (or 'network' when the connection failed). */
-  readonly refused: Map<string, number>;
-  ackedAfterKill: number;
-}
-
-/** One client: writes fresh keys to the members in turn, following 307s, until told to stop. */
-async function writer(members: readonly EtcdProcess[], id: number, offset: number, log: WriteLog, state: { stop: boolean; killed: boolean }): Promise<void> {
-  for (let n = 0; !state.stop; n++) {
-    const member = members[(offset + n) % members.length];
-    assert.ok(member !== undefined);
-    const key = `/failover/w${id}/${n}`;
-    const value = `v${id}-${n}`;
-    try {
-      const reply = lastOf(await followRedirects(`${member.clientUrl}/v2/keys${key}`, 'PUT', { form: `value=${value}`, timeoutMs: 3_000 }));
-      if (reply.status === 201) {
-        const node = (reply.json as { node?: { key?: string; value?: string; modifiedIndex?: number } }).node;
-        assert.equal(node?.key, key, reply.body);
-        assert.equal(node.value, value, reply.body);
-        assert.ok(typeof node.modifiedIndex === 'number', reply.body);
-        log.acked.set(key, { value, modifiedIndex: node.modifiedIndex });
-        if (state.killed) log.ackedAfterKill++;
-        continue;
-      }
-      log.refused.set(String(reply.status), (log.refused.get(String(reply.status)) ?? 0) + 1);
-    } catch (error) {
-      if (error instanceof assert.AssertionError) throw error;
-      log.refused.set('network', (log.refused.get('network') ?? 0) + 1);
-    }
-    await sleep(10); // a dead or leaderless member: don't spin
-  }
-}
-
-async function convergedEverywhere(cluster: Cluster, leader: EtcdProcess): Promise<Snapshot[]> {
-  const reference = await readTree(leader, '/failover', true);
-  return Promise.all(cluster.members.map((m) => pollTree(m, '/failover', (s) => sameKeys(s, reference), 10_000)));
-}
 
 test('kill -9 the leader under concurrent writes: a new leader within 2 s, no acknowledged write lost', async () => {
   const seed = Number(process.env['FAILOVER_SEED'] ?? Date.now() % 1_000_000);
@@ -70,7 +25,7 @@ test('kill -9 the leader under concurrent writes: a new leader within 2 s, no ac
     const log: WriteLog = { acked: new Map(), refused: new Map(), ackedAfterKill: 0 };
     const state = { stop: false, killed: false };
     const members = [...cluster.members];
-    const writers = Array.from({ length: WRITERS }, (_, id) => writer(members, id, prng.int(members.length), log, state));
+    const writers = Array.from({ length: WRITERS }, (_, id) => writer(members, id, prng.int(members.length), log, state, '/failover'));
     try {
       // The kill lands after a random number of acknowledgements, wherever the writes are then.
       const killAfter = 20 + prng.int(60);
@@ -100,19 +55,7 @@ test('kill -9 the leader under concurrent writes: a new leader within 2 s, no ac
 
     await oldLeader.restart();
     const leader = await cluster.waitForLeader();
-    const stores = await convergedEverywhere(cluster, leader);
-    for (const [i, store] of stores.entries()) {
-      const name = cluster.members[i]?.name ?? '?';
-      for (const [key, acked] of log.acked) {
-        const found = store.keys.get(key);
-        assert.deepEqual(found && { value: found.value, modifiedIndex: found.modifiedIndex }, acked, `${name} has ${key}`);
-      }
-    }
-    const [first, ...rest] = stores;
-    assert.ok(first !== undefined);
-    for (const [i, store] of rest.entries()) {
-      assert.deepEqual([...store.keys].sort(), [...first.keys].sort(), `${cluster.members[i + 1]?.name} and ${cluster.members[0]?.name} hold the same keys`);
-    }
+    await assertEveryAckedWriteEverywhere(cluster, leader, log);
   } finally {
     await cluster.remove();
   }

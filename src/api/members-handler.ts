@@ -59,16 +59,20 @@ export function handleMemberAdd(member: ClientPortMember, admin: MemberAdmin, re
     sendJson(req, res, 415, jsonHeaders(member), { message: `Bad Content-Type ${contentType}, accept application/json` });
     return;
   }
-  readBody(req, (body) => {
-    const urls = body === null ? 'request body too large' : parsePeerUrls(body);
-    if (typeof urls === 'string') {
-      sendJson(req, res, 400, jsonHeaders(member), { message: urls });
-      return;
-    }
+  withPeerUrls(member, req, res, (urls) =>
     admin.addMember(urls).then(
       (added) => sendJson(req, res, 201, jsonHeaders(member), { id: added.id, name: added.name, peerURLs: added.peerUrls, clientURLs: added.clientUrls }),
       (error: unknown) => answerAdminError(member, req, res, error),
-    );
+    ),
+  );
+}
+
+/** Reads a `{"peerURLs":[...]}` body; a bad one is answered with 400 here. */
+function withPeerUrls(member: ClientPortMember, req: IncomingMessage, res: ServerResponse, then: (urls: string[]) => void): void {
+  readBody(req, (body) => {
+    const urls = body === null ? 'request body too large' : parsePeerUrls(body);
+    if (typeof urls === 'string') sendJson(req, res, 400, jsonHeaders(member), { message: urls });
+    else then(urls);
   });
 }
 
@@ -89,20 +93,15 @@ export function handleMemberUpdate(member: ClientPortMember, admin: MemberAdmin,
     sendJson(req, res, 404, jsonHeaders(member), { message: `No such member: ${rawId}` });
     return;
   }
-  readBody(req, (body) => {
-    const urls = body === null ? 'request body too large' : parsePeerUrls(body);
-    if (typeof urls === 'string') {
-      sendJson(req, res, 400, jsonHeaders(member), { message: urls });
-      return;
-    }
+  withPeerUrls(member, req, res, (urls) =>
     admin.updateMember(id, urls).then(
       () => {
         res.writeHead(204, { 'X-Etcd-Cluster-Id': member.clusterId() });
         res.end();
       },
       (error: unknown) => answerAdminError(member, req, res, error),
-    );
-  });
+    ),
+  );
 }
 
 /** etcdctl prints ids unpadded; ours are 16 hex digits. */

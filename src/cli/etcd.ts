@@ -383,14 +383,14 @@ async function main(): Promise<void> {
     // Removed by the leader (removeDelay, activeSize): 0.4.6 turns such a member into a standby
     // that starts over from the cluster's state when it joins again.
     logLine(`${config.name} was removed by the leader; becoming a standby`);
-    const peers = (await collectPeers(config)).filter((url) => !config.advertisePeerUrls.includes(url));
+    const peers = collectPeers(config).filter((url) => !config.advertisePeerUrls.includes(url));
     forgetMemberData(config.dataDir);
     bootstrap = await runStandby(config, ports, peers, null, shutdown);
   }
 }
 
 /** Peers to poll as a standby after removal: the -peers given and the initial cluster. */
-async function collectPeers(config: EtcdConfig): Promise<string[]> {
+function collectPeers(config: EtcdConfig): string[] {
   return [...new Set([...config.peers, ...config.initialCluster.map((m) => m.peerUrl)])];
 }
 

@@ -42,7 +42,9 @@ export class PeerStream {
   private socket: net.Socket | null = null;
   private dial: Dial | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
-  private flushImmediate: NodeJS.Immediate | null = null;
+  /** A flush is queued for the end of the current task: every send() of this turn's code shares
+   *  one socket write, and nothing waits for the next turn of the event loop. */
+  private flushQueued = false;
   private backoffMs: number;
   /** Rotates through the peer's URLs on each failed dial. */
   private urlIndex = 0;
@@ -88,8 +90,6 @@ export class PeerStream {
 
   private abandonConnection(): void {
     this.generation++;
-    if (this.flushImmediate !== null) clearImmediate(this.flushImmediate);
-    this.flushImmediate = null;
     if (this.backoffTimer !== null) clearTimeout(this.backoffTimer);
     this.backoffTimer = null;
     this.dial?.cancel();
@@ -99,10 +99,12 @@ export class PeerStream {
   }
 
   private scheduleFlush(): void {
-    if (this.flushImmediate !== null) return;
-    this.flushImmediate = setImmediate(() => {
-      this.flushImmediate = null;
-      this.flush();
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    const generation = this.generation;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      if (generation === this.generation) this.flush();
     });
   }
 

@@ -255,9 +255,13 @@ export class Member implements ClientPortMember {
     return this.serving && this.isRaftLeader();
   }
 
+  /** On every follower redirect: looked up by id, not by listing and sorting every member. */
   leader(): MemberInfo | null {
-    if (this.softState.lead === '') return null;
-    return this.members().find((m) => m.id === this.softState.lead) ?? null;
+    const lead = this.softState.lead;
+    if (lead === '') return null;
+    const registered = this.membership.get(lead);
+    if (registered !== undefined) return this.memberInfoOf(registered);
+    return lead === this.self.id ? this.self : null;
   }
 
   /** Every member, leader first (0.4.6's `/v2/machines` order), then by name. */
@@ -274,8 +278,8 @@ export class Member implements ClientPortMember {
 
   selfStats(): object {
     const leaderId = this.softState.lead === '' ? null : this.softState.lead;
-    const append = this.transport?.appendStats();
     return selfStatsJson({
+      ...(this.transport?.appendStats() ?? { recvAppendRequestCnt: 0, sendAppendRequestCnt: 0 }),
       name: this.self.name,
       id: this.self.id,
       isLeader: this.isRaftLeader(),
@@ -283,12 +287,6 @@ export class Member implements ClientPortMember {
       leaderId,
       leaderSinceMs: this.leaderSinceMs,
       nowMs: this.clock.nowMs(),
-      recvAppendRequestCnt: append?.recvAppendRequestCnt ?? 0,
-      sendAppendRequestCnt: append?.sendAppendRequestCnt ?? 0,
-      ...(append?.recvPkgRate !== undefined ? { recvPkgRate: append.recvPkgRate } : {}),
-      ...(append?.recvBandwidthRate !== undefined ? { recvBandwidthRate: append.recvBandwidthRate } : {}),
-      ...(append?.sendPkgRate !== undefined ? { sendPkgRate: append.sendPkgRate } : {}),
-      ...(append?.sendBandwidthRate !== undefined ? { sendBandwidthRate: append.sendBandwidthRate } : {}),
     });
   }
 

@@ -2,10 +2,11 @@
  * /v2/stats/self and /v2/stats/leader bodies (spec §8, with the §17 decisions: member ids,
  * `state` leader/follower, `name` kept and `id` added). Times come from the member's clock.
  */
-import type { FollowerStats } from '../transport/types.js';
+import type { AppendStats, FollowerStats } from '../transport/types.js';
 import { goDurationString, goRfc3339Nano } from './go-format.js';
 
-export interface SelfStatsInput {
+/** The append counts and rates come from the transport as they are. */
+export interface SelfStatsInput extends AppendStats {
   readonly name: string;
   readonly id: string;
   readonly isLeader: boolean;
@@ -15,12 +16,6 @@ export interface SelfStatsInput {
   /** Wall time this member first saw the current leader. */
   readonly leaderSinceMs: number;
   readonly nowMs: number;
-  readonly recvAppendRequestCnt: number;
-  readonly sendAppendRequestCnt: number;
-  readonly recvPkgRate?: number;
-  readonly recvBandwidthRate?: number;
-  readonly sendPkgRate?: number;
-  readonly sendBandwidthRate?: number;
 }
 
 export interface SelfStatsJson {

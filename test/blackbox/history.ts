@@ -21,16 +21,23 @@ export type KeyOp =
  *   found) is `ok` with `value: null, modifiedIndex: 0` (it observed an absent key). For a delete,
  *   `value` is null and `modifiedIndex` is the deletion's index.
  * - `fail`: a definite v2 error (100 not found, 101 compare failed, 105 exists, …): it did not happen.
+ *   `errorCode` 0 (with a `reason`): it provably never reached a leader — the connection was
+ *   refused, or every member asked answered 307 (a member that redirects did not propose it).
  * - `unknown`: timeout, reset, 5xx/300 after the request may have reached a leader: it may or
  *   may not have happened, at any time after invocation.
  */
 export type Outcome =
   | { readonly type: 'ok'; readonly value: string | null; readonly modifiedIndex: number }
-  | { readonly type: 'fail'; readonly errorCode: number }
+  | { readonly type: 'fail'; readonly errorCode: number; readonly reason?: string }
   | { readonly type: 'unknown'; readonly reason: string };
 
 export interface KeyOperation {
   readonly id: number;
+  /**
+   * The process that issued it, Jepsen-style: a client slot's ops are sequential, and after an
+   * `unknown` the slot continues as a new process (slot + clients × n), since the old one may
+   * still have an operation in flight. -1: the final reads after the run.
+   */
   readonly client: number;
   readonly key: string;
   readonly op: KeyOp;
@@ -38,6 +45,8 @@ export interface KeyOperation {
   /** Completion time; `Infinity` for an `unknown` outcome. */
   readonly completeMs: number;
   readonly outcome: Outcome;
+  /** The member that answered (or was last tried), for reading a history; checkers ignore it. */
+  readonly member?: string;
 }
 
 /** A full run's history as written to disk (JSON lines, one KeyOperation per line). */

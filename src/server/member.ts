@@ -42,6 +42,7 @@ import type { PeerPortSource } from './peer-port.js';
 import { CLUSTER_CONFIG_KEY, MACHINES_DIR, machineRecordValue, parseMachineRecord } from './registration.js';
 import { leaderStatsJson, selfStatsJson } from './stats.js';
 import { Waiters } from './waiters.js';
+import { announceTestBreak, earlyAckEvent, testBreak } from '../common/test-hooks.js';
 
 export interface MemberDeps {
   readonly config: MemberConfig;
@@ -183,6 +184,7 @@ export class Member implements ClientPortMember {
    */
   async start(): Promise<void> {
     assert(this.tickTimer === null && !this.stopped, 'member started twice');
+    announceTestBreak();
     this.tickTimer = setInterval(() => this.onTick(), this.config.heartbeatMs);
     this.syncTimer = setInterval(() => this.maybeProposeSync(), this.config.syncIntervalMs);
     // Replay what the log already committed first: on a fresh member that is the conf change
@@ -221,11 +223,15 @@ export class Member implements ClientPortMember {
 
   write(cmd: WriteCommand): Promise<StoreEvent> {
     if (!this.isRaftLeader()) return Promise.reject(this.raftInternalError());
-    return this.propose(cmd);
+    const applied = this.propose(cmd);
+    if (testBreak() !== 'ack-before-commit') return applied;
+    applied.catch(() => undefined);
+    return Promise.resolve(earlyAckEvent(cmd, this.store.index + 1));
   }
 
   /** ReadIndex: on a follower the core asks the leader for its commit index (no log entry). */
   readBarrier(): Promise<void> {
+    if (testBreak() === 'local-quorum-read') return Promise.resolve();
     if (!this.serving || this.softState.lead === '') return Promise.reject(this.raftInternalError());
     const id = this.nextRequestId();
     const waiting = this.readWaiters.wait(id, this.deadlineMs());

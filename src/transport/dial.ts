@@ -8,6 +8,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { TransportTls } from './types.js';
 import { RAFT_PATH, handshakeHeaders, type HandshakeRequest } from './handshake.js';
+import { peerDialUrl } from '../common/test-hooks.js';
 
 /** The peer answered the handshake with something other than 101. */
 export class HandshakeRefused extends Error {
@@ -55,13 +56,15 @@ export class TlsFiles {
   }
 }
 
-function requestOptions(url: URL, opts: DialOptions): https.RequestOptions {
+/** `url` names the peer (it is the Host we ask for); `dialUrl` is where we connect — the same
+ * address except under the test-only dial map (a fault-injecting proxy in between). */
+function requestOptions(url: URL, dialUrl: URL, opts: DialOptions): https.RequestOptions {
   const common: http.RequestOptions = {
-    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
+    hostname: dialUrl.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: dialUrl.port === '' ? (dialUrl.protocol === 'https:' ? 443 : 80) : Number(dialUrl.port),
     path: RAFT_PATH,
     method: 'GET',
-    headers: handshakeHeaders(opts.handshake),
+    headers: { Host: url.host, ...handshakeHeaders(opts.handshake) },
     agent: false,
   };
   if (url.protocol !== 'https:') return common;
@@ -84,7 +87,7 @@ export function dialRaft(opts: DialOptions): Dial {
     try {
       const url = new URL(opts.url);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported peer URL ${opts.url}`);
-      const options = requestOptions(url, opts);
+      const options = requestOptions(url, new URL(peerDialUrl(opts.url)), opts);
       req = url.protocol === 'https:' ? https.request(options) : http.request(options);
     } catch (error) {
       fail(error instanceof Error ? error : new Error(String(error)));

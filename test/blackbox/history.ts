@@ -66,7 +66,7 @@ export interface QueueOperation {
   /** `ok`: the created key (`/jepsen/q/<index>`, zero-padded by the server) and its createdIndex. */
   readonly outcome:
     | { readonly type: 'ok'; readonly key: string; readonly createdIndex: number }
-    | { readonly type: 'fail'; readonly errorCode: number }
+    | { readonly type: 'fail'; readonly errorCode: number; readonly reason?: string }
     | { readonly type: 'unknown'; readonly reason: string };
 }
 
@@ -153,6 +153,12 @@ export interface RunRecord {
   readonly watchers: readonly WatcherLog[];
   readonly ttl: readonly TtlOperation[];
   readonly dumps: readonly MemberDump[];
+  /**
+   * The modifiedIndex of the marker `PUT /jepsen/done` written after the run (once every TTL key
+   * had expired): every watcher was waited on until it passed it, so each one's log should hold
+   * every event under /jepsen/ from its startIndex up to here. -1 if the marker never succeeded.
+   */
+  readonly endIndex: number;
   /** Whether every member reached the same applied index before the dumps (bounded wait). */
   readonly dumpsConverged: boolean;
 }

@@ -31,7 +31,8 @@ if (files.length === 0) {
 }
 // Tests with a wall-clock bar (a new leader within 2 s of a kill -9) run after the rest, alone:
 // beside the 10,000-watcher test on 2 cores they would measure the machine, not the cluster.
-const ALONE = ['cluster/failover.test.js'];
+// So do the black-box fault runs: their client timeouts and fault counts assume the whole machine.
+const ALONE = ['cluster/failover.test.js', 'blackbox/jepsen.test.js', 'blackbox/broken.test.js'];
 const alone = files.filter((file) => ALONE.some((name) => file.endsWith(name)));
 const together = files.filter((file) => !alone.includes(file));
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';

@@ -151,14 +151,28 @@ test('join: a full cluster (machines >= activeSize, our name absent) makes a sta
   });
 });
 
-test('join: a full cluster that already lists our name is a rejoin (the join is sent)', async () => {
-  await withPeers(1, async ([peer]) => {
-    assert.ok(peer);
+test('join: a full cluster that already lists our name is asked anyway (not a standby); its 105 stops the join with the way out', async () => {
+  await withPeers(2, async ([peer, other]) => {
+    assert.ok(peer && other);
     peer.machines = [...fillerMachines(2), machine('node4', 'follower', self.clientUrl, self.peerUrl)];
     peer.config = { activeSize: 3, removeDelay: 1800, syncInterval: 5 };
-    peer.join = leaderAccepts(40);
-    const outcome = await joinThroughPeers([peer.url], self, harness().options);
-    assert.deepEqual(outcome, { kind: 'joined', memberId: MEMBER_ID, clusterId: CLUSTER_ID, commitIndex: 40, leaderPeerUrl: peer.url });
+    peer.join = () => ({
+      status: 412,
+      body: '{"errorCode":105,"message":"Key already exists","cause":"member node4 (00000000000000a4) is already in the cluster","index":12}\n',
+    });
+    other.join = leaderAccepts(1);
+    await assert.rejects(joinThroughPeers([peer.url, other.url], self, harness().options), (error: unknown) => {
+      assert.ok(error instanceof JoinRefusedError);
+      assert.equal(error.errorCode, 105);
+      assert.equal(
+        error.message,
+        `member node4 is already in the cluster as 00000000000000a4 and this data dir is empty: remove it first ` +
+          `(DELETE ${peer.url}/v2/admin/machines/node4, or etcdctl member remove 00000000000000a4) or start it with a new name`,
+      );
+      return true;
+    });
+    assert.equal(peer.requests.filter((r) => r.method === 'PUT').length, 1);
+    assert.deepEqual(other.requests, []);
   });
 });
 

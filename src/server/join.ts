@@ -67,7 +67,10 @@ export class JoinFailedError extends Error {
   }
 }
 
-/** The cluster refused this member for a reason retrying cannot change (109: our peer URL is another name's). */
+/**
+ * The cluster refused this member for a reason retrying cannot change (109: our peer URL is
+ * another name's; 105: our name is already a member).
+ */
 export class JoinRefusedError extends Error {
   override name = 'JoinRefusedError';
   constructor(
@@ -208,8 +211,33 @@ function refusedJoin(response: PeerResponse, url: string, self: JoinSelf, machin
   if (errorCode === ErrorCode.ExistingPeerAddr) {
     throw new JoinRefusedError(errorCode, `peer address ${self.peerUrl} is already used by another member`);
   }
+  if (errorCode === ErrorCode.NodeExist) throw knownNameRefusal(response, url, self);
   const detail = errorCode === null ? `status ${response.status}` : `status ${response.status}, error ${errorCode}`;
   throw new PeerRequestError(`PUT ${url} refused the join (${detail})`);
+}
+
+/**
+ * 105: our name is already a member (the leader's cause names its id). Our data dir is empty, so
+ * that member's identity is lost with it: the operator removes it or picks another name.
+ */
+function knownNameRefusal(response: PeerResponse, url: string, self: JoinSelf): JoinRefusedError {
+  const id = /\(([0-9a-f]{16})\)/.exec(causeOf(response.body))?.[1] ?? '<id>';
+  const leaderPeerUrl = new URL(url).origin;
+  return new JoinRefusedError(
+    ErrorCode.NodeExist,
+    `member ${self.name} is already in the cluster as ${id} and this data dir is empty: remove it first ` +
+      `(DELETE ${leaderPeerUrl}/v2/admin/machines/${self.name}, or etcdctl member remove ${id}) or start it with a new name`,
+  );
+}
+
+function causeOf(body: Buffer): string {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    const cause = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['cause'] : undefined;
+    return typeof cause === 'string' ? cause : '';
+  } catch {
+    return '';
+  }
 }
 
 function errorCodeOf(body: Buffer): number | null {

@@ -386,21 +386,21 @@ export class Member implements ClientPortMember {
   }
 
   /**
-   * The leader's side of the 0.4.6 join (spec §9.3): a known name is a rejoin (accepted as it
-   * is), a peer URL of another name is 109, a full cluster is 103, anything else is added.
+   * The leader's side of the 0.4.6 join (spec §9.3): a name that is already a member is 105, a
+   * peer URL of another name is 109, a full cluster is 103, anything else is added.
+   *
+   * 0.4.6 accepted a known name as a rejoin. Here a joiner always has an empty data dir (a
+   * restart never joins), so a rejoin would bring the old Raft id back with no log and no vote
+   * record — it could vote twice in a term or ack entries it never stored. The operator removes
+   * the old member first, or starts the new one under another name.
    */
   async join(request: { name: string; peerUrl: string; clientUrl: string }): Promise<JoinAccepted> {
     this.requireLeader();
     const known = this.membership.byName(request.name);
-    const urlOwner = this.membership.byPeerUrl(request.peerUrl);
     if (known !== undefined) {
-      // A rejoin: the same name back, perhaps from a new address ("rejoin with new IP", §9.3).
-      if (urlOwner !== undefined && urlOwner.id !== known.id) throw new EtcdError(ErrorCode.ExistingPeerAddr, request.peerUrl, this.store.index);
-      if (!known.peerUrls.includes(request.peerUrl)) {
-        await this.updateMember(known.id, [request.peerUrl], [request.clientUrl]);
-      }
-      return { memberId: known.id, commitIndex: this.hardState.commit };
+      throw new EtcdError(ErrorCode.NodeExist, `member ${request.name} (${known.id}) is already in the cluster`, this.store.index);
     }
+    const urlOwner = this.membership.byPeerUrl(request.peerUrl);
     if (urlOwner !== undefined) {
       throw new EtcdError(ErrorCode.ExistingPeerAddr, request.peerUrl, this.store.index);
     }

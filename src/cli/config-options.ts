@@ -257,6 +257,9 @@ export const COMMAND_FLAGS = {
   help: ['h', 'help'],
   version: ['version'],
   config: ['config'],
+  cloudConfig: ['cloud-config'],
+  privateIpv4: ['private-ipv4'],
+  publicIpv4: ['public-ipv4'],
 } as const;
 
 export interface FlagLookup {

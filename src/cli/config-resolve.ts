@@ -377,6 +377,7 @@ export function resolveConfig(merged: SourceValues, context: ResolveContext): Et
     ...resolveRaftTiming(settings),
     corsOrigins: resolveCors(settings),
     clusterActiveSize: settings.number('cluster-active-size', DEFAULT_CLUSTER_ACTIVE_SIZE, MIN_CLUSTER_ACTIVE_SIZE, ''),
+    clusterActiveSizeExplicit: typeof settings.given('cluster-active-size')?.value === 'number',
     clusterRemoveDelaySec: settings.number(
       'cluster-remove-delay', DEFAULT_CLUSTER_REMOVE_DELAY_SEC, MIN_CLUSTER_REMOVE_DELAY_SEC, ' seconds'),
     clusterSyncIntervalSec: settings.number(

@@ -56,7 +56,7 @@ export function splitList(text: string): string[] {
 }
 
 /** Reads a flag or environment string as `kind`; booleans are handled by the callers. */
-function valueFromText(kind: Exclude<OptionKind, 'bool'>, raw: string, origin: Origin): OptionValue {
+export function valueFromText(kind: Exclude<OptionKind, 'bool'>, raw: string, origin: Origin): OptionValue {
   switch (kind) {
     case 'string':
       return raw;
@@ -79,6 +79,10 @@ function valueFromText(kind: Exclude<OptionKind, 'bool'>, raw: string, origin: O
 export interface ParsedArgs {
   readonly command: 'help' | 'version' | null;
   readonly configPath: string | null;
+  /** --cloud-config and the addresses its `$private_ipv4`/`$public_ipv4` stand for. */
+  readonly cloudConfigPath: string | null;
+  readonly privateIpv4: string | null;
+  readonly publicIpv4: string | null;
   readonly values: SourceValues;
   readonly warnings: readonly string[];
 }
@@ -137,6 +141,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let help = false;
   let version = false;
   let configPath: string | null = null;
+  let cloudConfigPath: string | null = null;
+  let privateIpv4: string | null = null;
+  let publicIpv4: string | null = null;
   while (cursor.index < argv.length) {
     const arg = argv[cursor.index++] as string;
     if (arg === '--') {
@@ -149,10 +156,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (isCommandFlag(token.name, COMMAND_FLAGS.help)) help = readBoolFlag(token);
     else if (isCommandFlag(token.name, COMMAND_FLAGS.version)) version = readBoolFlag(token);
     else if (isCommandFlag(token.name, COMMAND_FLAGS.config)) configPath = readFlagText(token, cursor);
+    else if (isCommandFlag(token.name, COMMAND_FLAGS.cloudConfig)) cloudConfigPath = readFlagText(token, cursor);
+    else if (isCommandFlag(token.name, COMMAND_FLAGS.privateIpv4)) privateIpv4 = readFlagText(token, cursor);
+    else if (isCommandFlag(token.name, COMMAND_FLAGS.publicIpv4)) publicIpv4 = readFlagText(token, cursor);
     else readSettingFlag(token, cursor, values, warnings);
   }
   const command = version ? 'version' : help ? 'help' : null;
-  return { command, configPath, values, warnings: dedupe(warnings) };
+  return { command, configPath, cloudConfigPath, privateIpv4, publicIpv4, values, warnings: dedupe(warnings) };
 }
 
 function readSettingFlag(token: FlagToken, cursor: ArgCursor, values: SourceValues, warnings: string[]): void {

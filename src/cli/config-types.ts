@@ -35,6 +35,8 @@ export interface EtcdConfig {
   /** Allowed CORS origins; empty = CORS off; ['*'] = any. */
   readonly corsOrigins: readonly string[];
   readonly clusterActiveSize: number;
+  /** -cluster-active-size was given (flag, env or file): a discovery token's size does not override it. */
+  readonly clusterActiveSizeExplicit: boolean;
   readonly clusterRemoveDelaySec: number;
   readonly clusterSyncIntervalSec: number;
   readonly maxRetryAttempts: number;

@@ -60,6 +60,9 @@ function sectionText(section: UsageSection, title: string): string {
       line('-h -help', 'Show this screen.'),
       line('-version', 'Show version.'),
       line('-config=<path>', 'Path to a TOML configuration file (default /etc/etcd/etcd.conf if it exists).'),
+      line('--cloud-config=<path>', 'A CoreOS #cloud-config file: its coreos.etcd keys are these flags without the dash.'),
+      line('--private-ipv4=<ip>', 'What $private_ipv4 stands for in the cloud-config (default: COREOS_PRIVATE_IPV4).'),
+      line('--public-ipv4=<ip>', 'What $public_ipv4 stands for in the cloud-config (default: COREOS_PUBLIC_IPV4).'),
     );
   }
   return `${title}:\n${lines.join('\n')}`;
@@ -81,8 +84,10 @@ Usage:
 const FOOTER = `Flags take one or two dashes and -flag=value or -flag value; the last of a repeated
 flag wins. Every setting can also come from the environment (ETCD_ + the flag name in
 capitals with "-" as "_", e.g. ETCD_PEER_ADDR; 0.4.6 spellings such as ETCD_SNAPSHOTCOUNT
-too) or from the TOML config file (keys as in etcd 0.4.6: peer_addr is "addr" in [peer]).
-Precedence: flags, then environment, then -config file, then /etc/etcd/etcd.conf, then defaults.`;
+too), from a CoreOS cloud-config (peer-addr: <host:port> under coreos: etcd:) or from the
+TOML config file (keys as in etcd 0.4.6: peer_addr is "addr" in [peer]).
+Precedence: flags, then environment, then --cloud-config, then -config file, then
+/etc/etcd/etcd.conf, then defaults.`;
 
 export function etcdUsage(): string {
   const sections = SECTION_TITLES.map(([section, title]) => sectionText(section, title));

@@ -1,12 +1,14 @@
 /**
- * `etcd`'s command line: flags, ETCD_* environment and TOML config files, merged with
- * precedence flags > env > -config file > /etc/etcd/etcd.conf > defaults (spec §12, §17).
+ * `etcd`'s command line: flags, ETCD_* environment, a CoreOS cloud-config and TOML config files,
+ * merged with precedence flags > env > --cloud-config > -config file > /etc/etcd/etcd.conf >
+ * defaults (spec §12, §17).
  * src/cli/etcd.ts calls parseEtcdCommand once at start and prints ConfigError messages.
  */
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { ConfigError, type EtcdCommand } from './config-types.js';
-import { parseArgs, parseConfigFile, parseEnv, rejectGroupConflicts, type SourceValues } from './config-sources.js';
+import { parseArgs, parseConfigFile, parseEnv, rejectGroupConflicts, type ParsedArgs, type SourceValues } from './config-sources.js';
+import { cloudAddressesFrom, parseCloudConfig } from './config-cloud.js';
 import { mergeLayers, resolveConfig } from './config-resolve.js';
 import { etcdUsage, VERSION_TEXT } from './config-usage.js';
 
@@ -37,6 +39,16 @@ interface Layer {
   readonly warnings: readonly string[];
 }
 
+/** --cloud-config: a CoreOS `#cloud-config` file, above the TOML files and below env and flags. */
+function cloudConfigLayer(args: ParsedArgs, env: Readonly<Record<string, string | undefined>>, readFile: (path: string) => string | null): Layer[] {
+  const path = args.cloudConfigPath;
+  if (path === null) return [];
+  if (path === '') throw new ConfigError('flag --cloud-config needs a file path');
+  const text = readFile(path);
+  if (text === null) throw new ConfigError(`cloud-config file ${path} does not exist`);
+  return [parseCloudConfig(path, text, cloudAddressesFrom(args, env))];
+}
+
 function fileLayers(configPath: string | null, readFile: (path: string) => string | null): Layer[] {
   const layers: Layer[] = [];
   const systemText = readFile(SYSTEM_CONFIG_PATH);
@@ -60,7 +72,7 @@ export function parseEtcdCommand(
   if (args.command === 'version') return { kind: 'version', text: VERSION_TEXT };
   if (args.command === 'help') return { kind: 'help', text: etcdUsage() };
   const readFile = options.readFile ?? readFileOrNull;
-  const layers = [...fileLayers(args.configPath, readFile), parseEnv(env), args];
+  const layers = [...fileLayers(args.configPath, readFile), ...cloudConfigLayer(args, env, readFile), parseEnv(env), args];
   for (const layer of layers) rejectGroupConflicts(layer.values);
   const merged = mergeLayers(layers.map((layer) => layer.values));
   const config = resolveConfig(merged, {

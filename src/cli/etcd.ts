@@ -30,7 +30,10 @@ import { createPeerPortHandler } from '../server/peer-port.js';
 import { peerAdminFor } from '../server/peer-admin.js';
 import { normalizePeerUrl, peerRequest, type PeerTls } from '../server/peer-client.js';
 import { readStandbyInfo, STANDBY_INFO_FILE, StandbyLoop, standbyClientHandler, standbyPeerHandler } from '../server/standby.js';
+import { DEFAULT_DISCOVERY_CLIENT_OPTIONS, DiscoveryClient, DiscoveryError } from '../discovery/client.js';
+import { discoverCluster, RegistrationRefresher, type DiscoveryOutcome } from '../discovery/registration.js';
 import { etcdUsage, parseEtcdCommand } from './config.js';
+import { MIN_CLUSTER_ACTIVE_SIZE } from './config-resolve.js';
 import { ConfigError, type EtcdConfig } from './config-types.js';
 
 function logLine(text: string): void {
@@ -113,7 +116,8 @@ async function listenOrExit(ports: Ports, which: 'peer' | 'client'): Promise<voi
 
 type StartPlan =
   | { readonly kind: 'restart' }
-  | { readonly kind: 'bootstrap'; readonly plan: BootstrapPlan }
+  /** activeSize: the founder's cluster size when the discovery token set it (else the flag's). */
+  | { readonly kind: 'bootstrap'; readonly plan: BootstrapPlan; readonly activeSize?: number }
   | { readonly kind: 'standby'; readonly peers: readonly string[]; readonly outcome: StandbyOutcome | null };
 
 /** The peer TLS files, read once, for the join and standby requests to https peers. */
@@ -149,16 +153,86 @@ async function decideStart(config: EtcdConfig): Promise<StartPlan> {
   if (standbyInfo?.running === true) {
     return { kind: 'standby', peers: [...standbyInfo.cluster.map((m) => m.peerURL), ...config.peers], outcome: null };
   }
-  if (config.discovery !== '') {
-    refuse(`etcd: -discovery is not supported by this build yet; start the members with --initial-cluster or -peers`);
-  }
+  if (config.discovery !== '') return discoverStart(config);
   const others = config.initialCluster.filter((m) => m.name !== config.name);
   if (config.initialClusterState === 'existing' && config.initialCluster.length > 0) return joinExisting(config, others.map((m) => m.peerUrl));
   if (config.initialCluster.length > 1) {
     return { kind: 'bootstrap', plan: { kind: 'found', members: foundersOf(config) } };
   }
-  if (config.peers.length > 0) return joinThroughPeersOrExit(config);
-  return { kind: 'bootstrap', plan: { kind: 'found', members: [{ name: config.name, peerUrls: config.advertisePeerUrls }] } };
+  if (config.peers.length > 0) return joinThroughPeersOrExit(config, config.peers);
+  return { kind: 'bootstrap', plan: foundAlone(config) };
+}
+
+function foundAlone(config: EtcdConfig): BootstrapPlan {
+  return { kind: 'found', members: [{ name: config.name, peerUrls: config.advertisePeerUrls }] };
+}
+
+// ---- discovery (spec §11.1) --------------------------------------------------------------------
+
+function discoveryClientFor(config: EtcdConfig): DiscoveryClient {
+  return new DiscoveryClient(config.discovery, { ...DEFAULT_DISCOVERY_CLIENT_OPTIONS, log: logLine });
+}
+
+/**
+ * A fresh data dir with -discovery: register, then found the cluster or join the registered
+ * peers. A registry we cannot use falls back to -peers; without them this member cannot start.
+ */
+async function discoverStart(config: EtcdConfig): Promise<StartPlan> {
+  let outcome: DiscoveryOutcome;
+  try {
+    outcome = await discoverCluster(discoveryClientFor(config), selfOf(config), logLine);
+  } catch (error) {
+    if (!(error instanceof DiscoveryError)) throw error;
+    if (config.peers.length > 0) {
+      logLine(`discovery failed (${error.message}); joining through -peers ${config.peers.join(',')}`);
+      return joinThroughPeersOrExit(config, config.peers);
+    }
+    refuse(`etcd: ${config.name}, the new instance, must register itself to discovery service as required\netcd: discovery failed: ${error.message}`);
+  }
+  if (outcome.kind === 'join') return joinThroughPeersOrExit(config, outcome.peers.map((peer) => peerUrlOf(config, peer.address)));
+  const activeSize = foundingActiveSize(config, outcome.size);
+  return { kind: 'bootstrap', plan: foundAlone(config), ...(activeSize !== null ? { activeSize } : {}) };
+}
+
+/**
+ * The token's `_config/size` seeds the founder's activeSize (so a size=5 token forms five voters)
+ * unless -cluster-active-size was given: an explicit flag is the operator's word and wins.
+ */
+function foundingActiveSize(config: EtcdConfig, tokenSize: number | null): number | null {
+  if (tokenSize === null) return null;
+  if (config.clusterActiveSizeExplicit) {
+    logLine(`discovery: the token asks for ${tokenSize} members; -cluster-active-size ${config.clusterActiveSize} wins (the rest become standbys)`);
+    return null;
+  }
+  const activeSize = Math.max(MIN_CLUSTER_ACTIVE_SIZE, tokenSize);
+  logLine(`discovery: activeSize ${activeSize} from the token's _config/size ${tokenSize}`);
+  return activeSize;
+}
+
+/** Registered peers are host:port (0.4.6 stripped the scheme); ours is the one to dial them with. */
+function peerUrlOf(config: EtcdConfig, address: string): string {
+  return `${config.peerTls === null ? 'http' : 'https'}://${address}`;
+}
+
+/** Keeps our registry entry alive while we run (and re-registers at once on a restart). */
+function startRegistrationRefresh(config: EtcdConfig, start: StartPlan, shutdown: ShutdownHook): void {
+  if (config.discovery === '') return;
+  const refresher = new RegistrationRefresher(discoveryClientFor(config), selfOf(config), { log: logLine });
+  // A fresh member registered moments ago; a restart or a standby has not yet.
+  refresher.start(start.kind !== 'bootstrap');
+  shutdown.beforeStop.push(() => refresher.stop());
+}
+
+/** Best effort: the registered peers, as extra candidates for a standby (never fatal). */
+async function discoveryPeers(config: EtcdConfig): Promise<string[]> {
+  if (config.discovery === '') return [];
+  try {
+    const peers = await discoveryClientFor(config).registeredPeers(config.name);
+    return peers.map((peer) => peerUrlOf(config, peer.address));
+  } catch (error) {
+    logLine(`discovery: cannot read the registered peers: ${error instanceof Error ? error.message : String(error)}`);
+    return [];
+  }
 }
 
 /** --initial-cluster as founders; a repeated name lists all its URLs. */
@@ -168,10 +242,10 @@ function foundersOf(config: EtcdConfig): Array<{ name: string; peerUrls: string[
   return [...byName.entries()].map(([name, peerUrls]) => ({ name, peerUrls }));
 }
 
-async function joinThroughPeersOrExit(config: EtcdConfig): Promise<StartPlan> {
+async function joinThroughPeersOrExit(config: EtcdConfig, peers: readonly string[]): Promise<StartPlan> {
   try {
-    const outcome = await joinThroughPeers(config.peers, selfOf(config), joinOptions(config));
-    if (outcome.kind === 'standby') return { kind: 'standby', peers: config.peers, outcome };
+    const outcome = await joinThroughPeers(peers, selfOf(config), joinOptions(config));
+    if (outcome.kind === 'standby') return { kind: 'standby', peers, outcome };
     logLine(`joined the cluster ${outcome.clusterId} as member ${outcome.memberId} (leader ${outcome.leaderPeerUrl})`);
     return { kind: 'bootstrap', plan: { kind: 'join', memberId: outcome.memberId, clusterId: outcome.clusterId } };
   } catch (error) {
@@ -343,6 +417,8 @@ async function runMember(config: EtcdConfig, ports: Ports, bootstrap: BootstrapP
 
 interface ShutdownHook {
   current: () => Promise<void>;
+  /** Timers to stop first (the discovery refresh). */
+  readonly beforeStop: Array<() => void>;
 }
 
 async function main(): Promise<void> {
@@ -367,13 +443,16 @@ async function main(): Promise<void> {
     logLine(`-force: removed the log, snapshots and identity (and any standby_info) in ${config.dataDir}`);
   }
   const ports = new Ports(config);
-  const shutdown: ShutdownHook = { current: async () => undefined };
+  const shutdown: ShutdownHook = { current: async () => undefined, beforeStop: [] };
   installShutdown(ports, shutdown);
   const start = await decideStart(config);
+  startRegistrationRefresh(config, start, shutdown);
+  // Only the founder's config seeds the cluster's; after that the admin API owns activeSize.
+  const runConfig: EtcdConfig = start.kind === 'bootstrap' && start.activeSize !== undefined ? { ...config, clusterActiveSize: start.activeSize } : config;
   let bootstrap: BootstrapPlan | undefined =
     start.kind === 'bootstrap' ? start.plan : start.kind === 'standby' ? await runStandby(config, ports, start.peers, start.outcome, shutdown) : undefined;
   for (;;) {
-    const end = await runMember(config, ports, bootstrap, shutdown);
+    const end = await runMember(runConfig, ports, bootstrap, shutdown);
     if (end.kind === 'signal') return;
     if (end.reason === 'explicit') {
       logLine(`${config.name} was removed from the cluster; exiting`);
@@ -383,7 +462,7 @@ async function main(): Promise<void> {
     // Removed by the leader (removeDelay, activeSize): 0.4.6 turns such a member into a standby
     // that starts over from the cluster's state when it joins again.
     logLine(`${config.name} was removed by the leader; becoming a standby`);
-    const peers = collectPeers(config).filter((url) => !config.advertisePeerUrls.includes(url));
+    const peers = [...new Set([...collectPeers(config), ...(await discoveryPeers(config))])].filter((url) => !config.advertisePeerUrls.includes(url));
     forgetMemberData(config.dataDir);
     bootstrap = await runStandby(config, ports, peers, null, shutdown);
   }
@@ -401,6 +480,7 @@ function installShutdown(ports: Ports, hook: ShutdownHook): void {
     stopping = true;
     logLine(`${signal}: shutting down`);
     void (async () => {
+      for (const stop of hook.beforeStop) stop();
       // The member first: its transport owns the upgraded raft sockets, which would otherwise
       // keep the peer listener's close() waiting.
       await hook.current();

@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataDirLockedError } from '../server/data-dir-lock.js';
 import { startEmbeddedRegistry, type EmbeddedRegistry } from '../discovery/service-backing.js';
-import { createDiscoveryHandler, defaultDiscoveryServiceConfig, validateDiscoveryServiceConfig } from '../discovery/service.js';
+import { createDiscoveryHandler, defaultDiscoveryServiceConfig, httpUrlProblem, validateDiscoveryServiceConfig } from '../discovery/service.js';
 import { joinHostPort, parseHostPort, parseServiceUrl, type Fail, type HostPort } from './config-addr.js';
 
 interface DiscoveryCliConfig {
@@ -93,6 +93,8 @@ function configOf(values: Readonly<Record<FlagName, string>>): DiscoveryCliConfi
   if (values['data-dir'] === '') failFor('data-dir')('must not be empty');
   const etcdUrls = values.etcd === '' ? [] : values.etcd.split(',').map((url) => parseServiceUrl(url.trim(), failFor('etcd')).href);
   const baseUrl = values['base-url'] === '' ? null : values['base-url'].replace(/\/+$/, '');
+  const baseUrlProblem = baseUrl === null ? null : httpUrlProblem(baseUrl);
+  if (baseUrlProblem !== null) failFor('base-url')(baseUrlProblem);
   return { addr, dataDir: values['data-dir'], baseUrl, etcdUrls };
 }
 

@@ -68,8 +68,8 @@ export function validateDiscoveryServiceConfig(config: DiscoveryServiceConfig): 
   return problems;
 }
 
-/** null when `url` is an http(s) URL with a host and nothing after it but an optional path. */
-function httpUrlProblem(url: string): string | null {
+/** null when `url` is an http(s) URL with nothing after its path (no trailing `/`); else why not. */
+export function httpUrlProblem(url: string): string | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -149,7 +149,8 @@ const handleNew: Handler = async (config, req, res, query) => {
   const token = newToken();
   const problem = await createToken(config, token, sizeText);
   if (problem !== null) {
-    sendText(res, 502, `cannot create a token: ${problem}\n`);
+    // 503: nothing answered (as for proxied requests); 502: the registry answered, but not 201.
+    sendText(res, problem.unreachable ? 503 : 502, `cannot create a token: ${problem.text}\n`);
     return;
   }
   sendText(res, 200, `${config.baseUrl}/${token}`);
@@ -161,7 +162,7 @@ const handleHealth: Handler = async (config, req, res) => {
   // A TTL, so a throwaway token left by a crash between the two steps goes away by itself.
   const created = await expectStatus(config, { method: 'PUT', target: `${REGISTRY_PREFIX}/${token}`, form: 'dir=true&prevExist=false&ttl=60' }, 201);
   const problem = created ?? (await expectStatus(config, { method: 'DELETE', target: `${REGISTRY_PREFIX}/${token}?dir=true&recursive=true`, form: '' }, 200));
-  if (problem !== null) sendText(res, 503, `unhealthy: ${problem}\n`);
+  if (problem !== null) sendText(res, 503, `unhealthy: ${problem.text}\n`);
   else sendText(res, 200, 'OK');
 };
 
@@ -190,7 +191,7 @@ function proxyTo(token: string, rest: string): Handler {
 // ---- the service's own registry requests --------------------------------------------------------
 
 /** Creates the token's registry: an empty dir, or `_config/size` when a size was asked for. */
-async function createToken(config: DiscoveryServiceConfig, token: string, size: string | null): Promise<string | null> {
+async function createToken(config: DiscoveryServiceConfig, token: string, size: string | null): Promise<RegistryProblem | null> {
   const creation =
     size === null
       ? { method: 'PUT', target: `${REGISTRY_PREFIX}/${token}`, form: 'dir=true&prevExist=false' }
@@ -198,8 +199,15 @@ async function createToken(config: DiscoveryServiceConfig, token: string, size: 
   return expectStatus(config, creation, 201);
 }
 
+/** Why one of the service's own registry requests failed. */
+interface RegistryProblem {
+  /** No backing URL answered at all (rather than answering something unexpected). */
+  readonly unreachable: boolean;
+  readonly text: string;
+}
+
 /** Sends a form request to the registry; null when it answered `status`, else what went wrong. */
-async function expectStatus(config: DiscoveryServiceConfig, request: { method: string; target: string; form: string }, status: number): Promise<string | null> {
+async function expectStatus(config: DiscoveryServiceConfig, request: { method: string; target: string; form: string }, status: number): Promise<RegistryProblem | null> {
   let answer: RegistryAnswer;
   try {
     answer = await sendToRegistry(config, {
@@ -209,12 +217,12 @@ async function expectStatus(config: DiscoveryServiceConfig, request: { method: s
       contentType: 'application/x-www-form-urlencoded',
     });
   } catch (error) {
-    if (error instanceof RegistryUnavailableError) return error.message;
+    if (error instanceof RegistryUnavailableError) return { unreachable: true, text: error.message };
     throw error;
   }
   const body = await readAnswerBody(answer);
   if (answer.response.statusCode === status) return null;
-  return `${request.method} ${answer.url} answered ${answer.response.statusCode ?? '?'} ${body.trim()}`;
+  return { unreachable: false, text: `${request.method} ${answer.url} answered ${answer.response.statusCode ?? '?'} ${body.trim()}` };
 }
 
 // ---- HTTP plumbing --------------------------------------------------------------------------------

@@ -269,17 +269,21 @@ function sendText(res: http.ServerResponse, status: number, text: string): void 
   res.end(text);
 }
 
-/** The whole request body, or null when it exceeds `limitBytes`. */
-async function readBody(req: http.IncomingMessage, limitBytes: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    total += buffer.length;
-    if (total > limitBytes) return null;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The whole request body, or null when it exceeds `limitBytes`. An oversized body is still read
+ * to its end (and dropped): leaving the loop early would destroy the socket before the 413.
+ */
+function readBody(req: http.IncomingMessage, limitBytes: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let totalBytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      totalBytes += chunk.length;
+      if (totalBytes <= limitBytes) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(totalBytes <= limitBytes ? Buffer.concat(chunks) : null));
+    req.on('error', reject);
+  });
 }
 
 async function discardBody(req: http.IncomingMessage): Promise<void> {

@@ -133,6 +133,19 @@ describe('etcd-discovery with its embedded registry', () => {
     assert.equal((JSON.parse(state.body) as { node: { value: string } }).node.value, 'started');
   });
 
+  test('a wait=true long-poll through the service is answered by the next registration', async () => {
+    const token = await newToken(service);
+    const watching = call(`${service.url}/${token}?wait=true&recursive=true`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const m3 = await register(service.url, token, 'm3', 'http://10.0.0.3:7001');
+    const event = await watching;
+    assert.equal(event.status, 200, event.body);
+    assert.deepEqual(JSON.parse(event.body), {
+      action: 'set',
+      node: { key: `/_etcd/registry/${token}/m3`, value: 'http://10.0.0.3:7001', expiration: m3.expiration, ttl: WEEK_SEC, modifiedIndex: m3.index, createdIndex: m3.index },
+    });
+  });
+
   test('DELETE of a machine, and a deleted machine is 404 errorCode 100', async () => {
     const token = await newToken(service);
     const m2 = await register(service.url, token, 'm2', 'http://10.0.0.2:7001');
@@ -162,6 +175,9 @@ describe('etcd-discovery with its embedded registry', () => {
       assert.equal(reply.status, 400, `size=${bad}: ${reply.body}`);
       assert.equal(reply.body, `invalid size "${bad}": size must be a positive decimal integer\n`);
     }
+    const huge = await call(`${service.url}/${token}/m1`, 'PUT', `value=${'x'.repeat(70_000)}`);
+    assert.equal(huge.status, 413, 'a registration body is tiny');
+    assert.equal(huge.body, 'request body larger than 65536 bytes\n');
     const putSize = await call(`${service.url}/${token}/_config/size`, 'PUT', 'value=9');
     assert.equal(putSize.status, 404, '_config/size is read-only through the service');
   });
@@ -223,6 +239,12 @@ test('durability: SIGTERM exits 0, and a restart on the same data dir still has 
     assert.ok(afterRestart.body.includes(`"value":"http://10.0.0.1:7001","expiration":"${m1.expiration}"`), afterRestart.body);
     const state = await call(`${service.url}/${token}/_state?prevExist=false`, 'PUT', 'value=started');
     assert.equal(state.status, 412, 'the _state claim survived the restart');
+    const m2 = await register(service.url, token, 'm2', 'http://10.0.0.2:7001');
+    await service.kill9();
+    await service.restart();
+    const afterKill = await call(`${service.url}/${token}/m2`);
+    assert.equal(afterKill.status, 200, 'an acknowledged registration survives kill -9');
+    assert.equal((JSON.parse(afterKill.body) as { node: { modifiedIndex: number } }).node.modifiedIndex, m2.index);
   } finally {
     await service.remove();
   }

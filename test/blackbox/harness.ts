@@ -33,6 +33,11 @@ export interface BlackboxOptions {
   readonly break?: TestBreak;
   /** Member names are `${namePrefix}${i}` from 1 (default 'n'). */
   readonly namePrefix?: string;
+  /**
+   * true (default): resolve once the members agree on a leader and every member has applied
+   * every member's `/_etcd/machines` record, so a run starts from a settled cluster.
+   */
+  readonly settle?: boolean;
 }
 
 export interface BlackboxMember {
@@ -184,9 +189,11 @@ export async function startBlackboxCluster(options: BlackboxOptions): Promise<Bl
       const stats = await selfStats(proc);
       slots.set(proc.name, { process: proc, id: stats.id, paused: false, earlierLogs: '' });
     }
+    if (options.settle !== false) await waitForRegistrations(started, names, 20_000);
   } catch (error) {
+    const logs = started.map((p) => `--- ${p.name} ---\n${p.output()}`).join('\n');
     await stop();
-    throw error;
+    throw new Error(`harness: the cluster did not form: ${String(error)}\n${logs}`);
   }
 
   const slot = (name: string): MemberSlot => {
@@ -324,6 +331,26 @@ export async function startBlackboxCluster(options: BlackboxOptions): Promise<Bl
     },
     stop,
   };
+}
+
+/** Every member's local read of /_etcd/machines names every member. */
+async function waitForRegistrations(processes: readonly EtcdProcess[], names: readonly string[], timeoutMs: number): Promise<void> {
+  const want = names.map((n) => `/_etcd/machines/${n}`).sort().join(',');
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const seen = await Promise.all(processes.map((p) => machineKeys(p).catch((error: unknown) => String(error))));
+    last = seen.join(' | ');
+    if (seen.every((keys) => keys === want)) return;
+    await sleep(50);
+  }
+  throw new Error(`members did not all register within ${timeoutMs} ms: ${last}`);
+}
+
+async function machineKeys(p: EtcdProcess): Promise<string> {
+  const res = await fetch(`${p.clientUrl}/v2/keys/_etcd/machines`, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
+  const body = (await res.json()) as { node?: { nodes?: { key: string }[] } };
+  return (body.node?.nodes ?? []).map((n) => n.key).sort().join(',');
 }
 
 function timingFlags(timings: NonNullable<BlackboxOptions['timings']>): readonly string[] {

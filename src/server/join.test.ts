@@ -37,6 +37,7 @@ function harness(overrides: Partial<JoinOptions> = {}): Harness {
     maxRetryAttempts: 3,
     retryIntervalMs: 10,
     requestTimeoutMs: 2000,
+    joinId: '0123456789abcdef',
     log: (line) => logs.push(line),
     sleep: async (ms) => {
       sleeps.push(ms);
@@ -56,7 +57,7 @@ async function withPeers(count: number, body: (peers: FakePeer[]) => Promise<voi
   }
 }
 
-const JOIN_BODY = '{"minVersion":2,"maxVersion":2,"name":"node4","raftURL":"http://127.0.0.1:7004","etcdURL":"http://127.0.0.1:4004"}';
+const JOIN_BODY = '{"minVersion":2,"maxVersion":2,"name":"node4","raftURL":"http://127.0.0.1:7004","etcdURL":"http://127.0.0.1:4004","joinId":"0123456789abcdef"}';
 
 test('join: the leader accepts directly; the handshake is version, machines, config, PUT /join with the 0.4.6 body', async () => {
   await withPeers(1, async ([leader]) => {

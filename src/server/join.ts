@@ -4,6 +4,7 @@
  * leader). A full cluster makes this member a standby (§9.4) instead of failing; a peer address
  * that another name holds is a configuration conflict no retry can fix, so it ends the attempt.
  */
+import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../common/errors.js';
 import { isMemberId } from '../common/ids.js';
 import { systemPrng, type Prng } from '../common/prng.js';
@@ -57,6 +58,8 @@ export interface JoinOptions {
   tls?: PeerTls;
   /** Aborting ends the attempt with JoinAbortedError (a standby being stopped). */
   signal?: AbortSignal;
+  /** Sent with every join of this call, so a retry of a join that was admitted gets the same answer (default: random). */
+  joinId?: string;
 }
 
 /** Every round failed: no peer answered, or none could take the join. The text is 0.4.6's fatal line. */
@@ -95,7 +98,8 @@ const JOIN_PROTOCOL_VERSION = Number(PEER_PROTOCOL_VERSION);
 const RANDOM_RETRY_MIN_MS = 2500;
 const RANDOM_RETRY_MAX_MS = 4950;
 
-export async function joinThroughPeers(peers: readonly string[], self: JoinSelf, options: JoinOptions): Promise<JoinOutcome> {
+export async function joinThroughPeers(peers: readonly string[], self: JoinSelf, callerOptions: JoinOptions): Promise<JoinOutcome> {
+  const options: JoinOptions = { ...callerOptions, joinId: callerOptions.joinId ?? randomBytes(8).toString('hex') };
   const candidates = peers.map(normalizePeerUrl);
   for (let round = 1; round <= options.maxRetryAttempts; round++) {
     for (const peer of candidates) {
@@ -158,7 +162,14 @@ function skipPeer(peer: string, error: unknown, options: JoinOptions): null {
 
 /** PUT /join, following redirects to the leader. Null when this peer could not take it. */
 async function sendJoin(peer: string, self: JoinSelf, machines: AdminMachine[], config: ClusterConfigValues, options: JoinOptions): Promise<JoinOutcome | null> {
-  const body = JSON.stringify({ minVersion: JOIN_PROTOCOL_VERSION, maxVersion: JOIN_PROTOCOL_VERSION, name: self.name, raftURL: self.peerUrl, etcdURL: self.clientUrl });
+  const body = JSON.stringify({
+    minVersion: JOIN_PROTOCOL_VERSION,
+    maxVersion: JOIN_PROTOCOL_VERSION,
+    name: self.name,
+    raftURL: self.peerUrl,
+    etcdURL: self.clientUrl,
+    ...(options.joinId !== undefined ? { joinId: options.joinId } : {}),
+  });
   let url = `${peer}/join`;
   for (let redirects = 0; ; redirects++) {
     options.log(`join: sending the join request of ${self.name} to ${url}`);

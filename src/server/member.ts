@@ -82,6 +82,15 @@ interface QueuedProposal {
   readonly data: Uint8Array;
 }
 
+/** A 0.4.6 join as the peer port hands it over. */
+export interface JoinRequest {
+  readonly name: string;
+  readonly peerUrl: string;
+  readonly clientUrl: string;
+  /** Same across one joiner's retries (our joiners send it; 0.4.6 ones do not). */
+  readonly joinId?: string;
+}
+
 /** The outcome of a join the leader accepted. */
 export interface JoinAccepted {
   readonly memberId: string;
@@ -123,6 +132,10 @@ export class Member implements ClientPortMember {
   private readonly confChangeWaiters = new Waiters<void>();
   /** Membership changes go one at a time (Raft allows one pending change). */
   private confChangeChain: Promise<unknown> = Promise.resolve();
+  /** Joins admitted one by one (see join()). */
+  private joinChain: Promise<unknown> = Promise.resolve();
+  /** joinId → member id of the joins this leader admitted, so that a joiner's retry gets its answer again. */
+  private readonly admittedJoins = new Map<string, string>();
   /** Read states whose index the store has not applied yet, in index order. */
   private pendingReads: ReadState[] = [];
   private requestSeq = 0;
@@ -392,12 +405,23 @@ export class Member implements ClientPortMember {
    * 0.4.6 accepted a known name as a rejoin. Here a joiner always has an empty data dir (a
    * restart never joins), so a rejoin would bring the old Raft id back with no log and no vote
    * record — it could vote twice in a term or ack entries it never stored. The operator removes
-   * the old member first, or starts the new one under another name.
+   * the old member first, or starts the new one under another name. The one exception is the
+   * same joiner asking again (its answer was lost, e.g. a timeout while the add committed): its
+   * joinId names the join this leader admitted, and it gets the same id back.
    */
-  async join(request: { name: string; peerUrl: string; clientUrl: string }): Promise<JoinAccepted> {
+  join(request: JoinRequest): Promise<JoinAccepted> {
+    // One join at a time, checked against the membership the previous one left: machines
+    // started together (a discovery token) would otherwise all pass the activeSize check.
+    const next = this.joinChain.then(() => this.admitJoin(request));
+    this.joinChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async admitJoin(request: JoinRequest): Promise<JoinAccepted> {
     this.requireLeader();
     const known = this.membership.byName(request.name);
     if (known !== undefined) {
+      if (request.joinId !== undefined && this.admittedJoins.get(request.joinId) === known.id) return { memberId: known.id, commitIndex: this.hardState.commit };
       throw new EtcdError(ErrorCode.NodeExist, `member ${request.name} (${known.id}) is already in the cluster`, this.store.index);
     }
     const urlOwner = this.membership.byPeerUrl(request.peerUrl);
@@ -406,8 +430,18 @@ export class Member implements ClientPortMember {
     }
     if (this.membership.size >= this.clusterConfig().activeSize) throw new EtcdError(ErrorCode.NoMorePeer, '', this.store.index);
     const memberId = this.newMemberId(request.name, [request.peerUrl]);
+    if (request.joinId !== undefined) this.rememberJoin(request.joinId, memberId);
     await this.addMember(memberId, { name: request.name, peerUrls: [request.peerUrl], clientUrls: [request.clientUrl] });
     return { memberId, commitIndex: this.hardState.commit };
+  }
+
+  private rememberJoin(joinId: string, memberId: string): void {
+    const MAX_REMEMBERED_JOINS = 64;
+    this.admittedJoins.set(joinId, memberId);
+    for (const oldest of this.admittedJoins.keys()) {
+      if (this.admittedJoins.size <= MAX_REMEMBERED_JOINS) break;
+      this.admittedJoins.delete(oldest);
+    }
   }
 
   /** 3.4's `POST /v2/members`: an unnamed member with these peer URLs (it names itself on start). */

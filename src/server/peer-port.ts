@@ -27,6 +27,8 @@ export interface PeerJoinRequest {
   readonly name: string;
   readonly peerUrl: string;
   readonly clientUrl: string;
+  /** The joiner's id for this join across its retries (absent from 0.4.6 joiners). */
+  readonly joinId?: string;
 }
 
 export interface PeerCluster {
@@ -121,7 +123,7 @@ function answerJoin(cluster: PeerCluster, body: string, res: http.ServerResponse
     sendText(res, 403, `peer protocol version ${PEER_PROTOCOL_VERSION} is outside [${request.minVersion}, ${request.maxVersion}]\n`);
     return;
   }
-  cluster.join({ name: request.name, peerUrl: request.raftURL, clientUrl: request.etcdURL }).then(
+  cluster.join({ name: request.name, peerUrl: request.raftURL, clientUrl: request.etcdURL, ...(request.joinId !== undefined ? { joinId: request.joinId } : {}) }).then(
     (accepted) => {
       res.setHeader('X-Etcd-Member-Id', accepted.memberId);
       res.setHeader('X-Etcd-Cluster-Id', cluster.clusterId());
@@ -137,6 +139,7 @@ interface JoinBody {
   readonly name: string;
   readonly raftURL: string;
   readonly etcdURL: string;
+  readonly joinId?: string;
 }
 
 function parseJoinRequest(body: string): JoinBody | null {
@@ -148,7 +151,7 @@ function parseJoinRequest(body: string): JoinBody | null {
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
   const r = parsed as Record<string, unknown>;
-  const { minVersion, maxVersion, name, raftURL, etcdURL } = r;
+  const { minVersion, maxVersion, name, raftURL, etcdURL, joinId } = r;
   if (typeof name !== 'string' || name === '' || typeof raftURL !== 'string' || raftURL === '' || typeof etcdURL !== 'string') return null;
   return {
     minVersion: typeof minVersion === 'number' ? minVersion : Number(PEER_PROTOCOL_VERSION),
@@ -156,6 +159,7 @@ function parseJoinRequest(body: string): JoinBody | null {
     name,
     raftURL,
     etcdURL,
+    ...(typeof joinId === 'string' && joinId !== '' ? { joinId } : {}),
   };
 }
 

@@ -159,6 +159,8 @@ export interface RunRecord {
    * every event under /jepsen/ from its startIndex up to here. -1 if the marker never succeeded.
    */
   readonly endIndex: number;
+  /** performance.now() when the dumps that were kept were requested. */
+  readonly dumpedAtMs: number;
   /** Whether every member reached the same applied index before the dumps (bounded wait). */
   readonly dumpsConverged: boolean;
 }

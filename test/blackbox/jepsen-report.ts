@@ -81,8 +81,8 @@ export function opCount(record: RunRecord): number {
   return record.operations.length + record.queue.length + record.ttl.length;
 }
 
-/** history.jsonl (register ops, one per line), the rest of the record, the faults and a report. */
-export function writeRunFiles(outDir: string, record: RunRecord, faults: readonly unknown[], summary: Summary, reportText: string): void {
+/** history.jsonl (register ops, one per line), the rest of the record and the faults: written before the checks run. */
+export function writeRecordFiles(outDir: string, record: RunRecord, faults: readonly unknown[]): void {
   mkdirSync(outDir, { recursive: true });
   const jsonl = (items: readonly unknown[]): string => items.map((item) => JSON.stringify(item, infinityAsString)).join('\n') + (items.length > 0 ? '\n' : '');
   writeFileSync(join(outDir, 'history.jsonl'), jsonl(record.operations));
@@ -94,6 +94,11 @@ export function writeRunFiles(outDir: string, record: RunRecord, faults: readonl
     JSON.stringify({ keys: record.keys, queueListing: record.queueListing, dumps: record.dumps, dumpsConverged: record.dumpsConverged, endIndex: record.endIndex }, null, 1),
   );
   writeFileSync(join(outDir, 'faults.json'), JSON.stringify(faults, infinityAsString, 1));
+}
+
+/** The verdicts: summary.json and report.txt. */
+export function writeSummaryFiles(outDir: string, summary: Summary, reportText: string): void {
+  mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 1));
   writeFileSync(join(outDir, 'report.txt'), reportText);
 }

@@ -12,19 +12,21 @@
  * runJepsen() is what the CI tests call in-process.
  */
 import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBlackboxCluster, type BlackboxCluster } from './harness.js';
 import { runNemesis, type FaultRecord } from './nemesis.js';
 import { startWorkload, sleep, type Workload } from './workload.js';
+import type { RunRecord } from './history.js';
 import { runChecks } from './jepsen-checks.js';
-import { opCount, parseArgs, reportText, summarize, USAGE, writeRunFiles, type JepsenOptions, type Summary } from './jepsen-report.js';
+import { opCount, parseArgs, reportText, summarize, USAGE, writeRecordFiles, writeSummaryFiles, type JepsenOptions, type Summary } from './jepsen-report.js';
 
 export type { JepsenOptions, Summary } from './jepsen-report.js';
 
 /** Fault kinds a single member can suffer (the nemesis' names). */
 export const SINGLE_MEMBER_FAULTS: readonly string[] = ['kill', 'kill-all'];
 const DEFAULT_CLIENTS = 12;
-const DEFAULT_THINK_MS = 100;
+const DEFAULT_THINK_MS = 75;
 const DEFAULT_INTERVAL_MS = 5000;
 /** After the nemesis healed everything: how long the cluster gets to elect a leader. */
 const RECOVERY_BUDGET_MS = 60_000;
@@ -35,6 +37,37 @@ export async function runJepsen(options: JepsenOptions): Promise<Summary> {
   const log = options.log ?? ((line: string) => console.log(line));
   log(`jepsen: seed ${seed}`);
   log(`jepsen: ${options.members} members, ${options.timeSec} s, ${options.clients ?? DEFAULT_CLIENTS} clients${options.break !== undefined ? `, BROKEN BUILD ${options.break}` : ''}${options.nemesis === false ? ', no nemesis' : ''}`);
+  const collected = await collectRun(seed, options, log);
+  // The cluster is gone before the checks run: the search is CPU-bound and synchronous, and the
+  // proxies live in this process, so a live cluster would only sit frozen beside it.
+  const outDir = options.outDir === null ? null : (options.outDir ?? join('jepsen-out', String(seed)));
+  if (outDir !== null) {
+    writeRecordFiles(outDir, collected.record, collected.faults);
+    writeMemberLogs(outDir, collected.logs);
+  }
+  log(`jepsen: checking`);
+  const checks = runChecks(collected.record);
+  const faultCount = collected.faults.filter((f) => f.error?.startsWith('start:') !== true).length;
+  const summary = summarize(seed, options.members, opCount(collected.record), faultCount, checks, outDir);
+  if (outDir !== null) writeSummaryFiles(outDir, summary, reportText(summary, collected.faults.map(describeFault)));
+  for (const check of checks) {
+    log(`jepsen: ${check.ok && !check.incomplete ? 'PASS' : check.incomplete ? 'INCOMPLETE' : 'FAIL'} ${check.name}`);
+    for (const detail of check.details.slice(0, 5)) log(`jepsen:     ${detail}`);
+  }
+  if (outDir !== null) log(`jepsen: history, report and member logs in ${outDir}/`);
+  log(summary.lastLine);
+  return summary;
+}
+
+interface CollectedRun {
+  readonly record: RunRecord;
+  readonly faults: readonly FaultRecord[];
+  /** Each member's output over all its runs. */
+  readonly logs: ReadonlyMap<string, string>;
+}
+
+/** Cluster up, workload and nemesis for the run's time, heal, final state, cluster down. */
+async function collectRun(seed: number, options: JepsenOptions, log: (line: string) => void): Promise<CollectedRun> {
   const cluster = await startBlackboxCluster({ size: options.members, seed, ...(options.break !== undefined ? { break: options.break } : {}) });
   let workload: Workload | null = null;
   try {
@@ -49,18 +82,7 @@ export async function runJepsen(options: JepsenOptions): Promise<Summary> {
     await recover(cluster, log);
     log(`jepsen: collecting the final state`);
     const record = await workload.finish();
-    const checks = runChecks(record);
-    const outDir = options.outDir === null ? null : (options.outDir ?? join('jepsen-out', String(seed)));
-    const summary = summarize(seed, options.members, opCount(record), faults.filter((f) => f.error?.startsWith('start:') !== true).length, checks, outDir);
-    const faultLines = faults.map(describeFault);
-    if (outDir !== null) writeRunFiles(outDir, record, faults, summary, reportText(summary, faultLines));
-    for (const check of checks) {
-      log(`jepsen: ${check.ok && !check.incomplete ? 'PASS' : check.incomplete ? 'INCOMPLETE' : 'FAIL'} ${check.name}`);
-      for (const detail of check.details.slice(0, 5)) log(`jepsen:     ${detail}`);
-    }
-    if (outDir !== null) log(`jepsen: history and report in ${outDir}/`);
-    log(summary.lastLine);
-    return summary;
+    return { record, faults, logs: new Map(cluster.names().map((name) => [name, cluster.logs(name)])) };
   } catch (error) {
     if (!(error instanceof Error)) throw error;
     for (const name of cluster.names()) log(`--- ${name} (last 2,000 characters) ---\n${cluster.logs(name).slice(-2000)}`);
@@ -109,6 +131,11 @@ async function recover(cluster: BlackboxCluster, log: (line: string) => void): P
   await Promise.all(cluster.members.filter((m) => !m.isRunning()).map((m) => cluster.restart(m.name)));
   const leader = await cluster.waitForLeader(RECOVERY_BUDGET_MS);
   log(`jepsen: healed, leader ${leader}`);
+}
+
+function writeMemberLogs(outDir: string, logs: ReadonlyMap<string, string>): void {
+  mkdirSync(join(outDir, 'logs'), { recursive: true });
+  for (const [name, text] of logs) writeFileSync(join(outDir, 'logs', `${name}.log`), text);
 }
 
 function describeFault(fault: FaultRecord): string {

@@ -131,7 +131,7 @@ export async function startWorkload(config: WorkloadConfig): Promise<Workload> {
         if (endIndex > 0) await waitForWatchers(watchers, endIndex, CATCH_UP_BUDGET_MS);
         stopWatchers.abort();
         await Promise.all(watcherRuns);
-        const { dumps, converged } = await dumpMembers(http, config.members, Math.max(endIndex, 0), settings.requestTimeoutMs);
+        const { dumps, converged, dumpedAtMs } = await dumpMembers(http, config.members, Math.max(endIndex, 0), settings.requestTimeoutMs);
         return {
           seed: config.seed,
           members: config.members.length,
@@ -143,6 +143,7 @@ export async function startWorkload(config: WorkloadConfig): Promise<Workload> {
           ttl: recorder.ttl,
           dumps,
           endIndex,
+          dumpedAtMs,
           dumpsConverged: converged,
         };
       } finally {
@@ -520,15 +521,15 @@ async function dumpMembers(
   members: readonly WorkloadMember[],
   minIndex: number,
   timeoutMs: number,
-): Promise<{ dumps: MemberDump[]; converged: boolean }> {
+): Promise<{ dumps: MemberDump[]; converged: boolean; dumpedAtMs: number }> {
   const deadline = performance.now() + DUMP_BUDGET_MS;
-  let dumps: MemberDump[] = [];
   for (;;) {
-    dumps = await Promise.all(members.map((m) => dumpMember(http, m, timeoutMs)));
+    const dumpedAtMs = performance.now();
+    const dumps = await Promise.all(members.map((m) => dumpMember(http, m, timeoutMs)));
     const indexes = new Set(dumps.map((d) => d.etcdIndex));
     const [only] = [...indexes];
-    if (indexes.size === 1 && only !== undefined && only >= minIndex && dumps.every((d) => d.nodes !== null)) return { dumps, converged: true };
-    if (performance.now() >= deadline) return { dumps, converged: false };
+    if (indexes.size === 1 && only !== undefined && only >= minIndex && dumps.every((d) => d.nodes !== null)) return { dumps, converged: true, dumpedAtMs };
+    if (performance.now() >= deadline) return { dumps, converged: false, dumpedAtMs };
     await sleep(100);
   }
 }

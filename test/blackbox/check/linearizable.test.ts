@@ -42,7 +42,7 @@ describe('checkLinearizable rejects', () => {
     assert.equal(
       explain(v),
       [
-        `key ${K}: not linearizable — at most 2 of its 3 definite ops can be placed in order.`,
+        `key ${K}: not linearizable — at most 2 of its 3 required ops can be placed in order.`,
         '  longest linearizable prefix (2 ops):',
         '    #0 c1 put "a" → ok "a"@5 [0.0..10.0 ms]',
         '    #1 c2 put "b" → ok "b"@6 [20.0..30.0 ms]',

@@ -160,7 +160,7 @@ export interface RunRecord {
    */
   readonly endIndex: number;
   /** performance.now() when the dumps that were kept were requested. */
-  readonly dumpedAtMs: number;
+  readonly dumpedAtMs?: number;
   /** Whether every member reached the same applied index before the dumps (bounded wait). */
   readonly dumpsConverged: boolean;
 }

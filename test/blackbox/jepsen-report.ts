@@ -2,9 +2,9 @@
  * The runner's bookkeeping that touches neither processes nor the network: command-line options,
  * the summary and its last line, and the files written under `jepsen-out/<seed>/`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunRecord } from './history.js';
+import type { KeyOperation, QueueOperation, RunRecord, TtlOperation, WatcherLog } from './history.js';
 
 export type BreakMode = 'ack-before-commit' | 'local-quorum-read';
 export const BREAK_MODES: readonly BreakMode[] = ['ack-before-commit', 'local-quorum-read'];
@@ -25,6 +25,8 @@ export interface JepsenOptions {
   readonly nemesis?: boolean;
   /** Fault kinds to draw from (the nemesis' names); default: all, or kill -9/kill-all for one member. */
   readonly faults?: readonly string[];
+  /** Re-check a run written earlier to this directory instead of running one. */
+  readonly checkDir?: string;
   /** Where the history and report go; null: write nothing. Default `jepsen-out/<seed>`. */
   readonly outDir?: string | null;
   readonly log?: (line: string) => void;
@@ -91,7 +93,20 @@ export function writeRecordFiles(outDir: string, record: RunRecord, faults: read
   writeFileSync(join(outDir, 'watchers.json'), JSON.stringify(record.watchers, infinityAsString));
   writeFileSync(
     join(outDir, 'final.json'),
-    JSON.stringify({ keys: record.keys, queueListing: record.queueListing, dumps: record.dumps, dumpsConverged: record.dumpsConverged, endIndex: record.endIndex }, null, 1),
+    JSON.stringify(
+      {
+        seed: record.seed,
+        members: record.members,
+        keys: record.keys,
+        queueListing: record.queueListing,
+        dumps: record.dumps,
+        dumpsConverged: record.dumpsConverged,
+        endIndex: record.endIndex,
+        dumpedAtMs: record.dumpedAtMs,
+      },
+      null,
+      1,
+    ),
   );
   writeFileSync(join(outDir, 'faults.json'), JSON.stringify(faults, infinityAsString, 1));
 }
@@ -101,6 +116,32 @@ export function writeSummaryFiles(outDir: string, summary: Summary, reportText: 
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 1));
   writeFileSync(join(outDir, 'report.txt'), reportText);
+}
+
+/** Reads back what writeRecordFiles wrote (`npm run jepsen -- --check DIR` re-checks a run). */
+export function readRecordFiles(dir: string): { record: RunRecord; faults: unknown[] } {
+  const jsonl = <T>(name: string): T[] =>
+    readFileSync(join(dir, name), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line, infinityFromString) as T);
+  const final = JSON.parse(readFileSync(join(dir, 'final.json'), 'utf8')) as Pick<
+    RunRecord,
+    'seed' | 'members' | 'keys' | 'queueListing' | 'dumps' | 'dumpsConverged' | 'endIndex' | 'dumpedAtMs'
+  >;
+  const record: RunRecord = {
+    ...final,
+    operations: jsonl<KeyOperation>('history.jsonl'),
+    queue: jsonl<QueueOperation>('queue.jsonl'),
+    ttl: jsonl<TtlOperation>('ttl.jsonl'),
+    watchers: JSON.parse(readFileSync(join(dir, 'watchers.json'), 'utf8'), infinityFromString) as WatcherLog[],
+  };
+  const faults = JSON.parse(readFileSync(join(dir, 'faults.json'), 'utf8'), infinityFromString) as unknown[];
+  return { record, faults };
+}
+
+function infinityFromString(_key: string, value: unknown): unknown {
+  return value === 'Infinity' ? Infinity : value;
 }
 
 /** JSON has no Infinity (an unknown op's completion): written as the string "Infinity". */
@@ -128,7 +169,7 @@ export function reportText(summary: Summary, faultLines: readonly string[]): str
 // ---- command line ----------------------------------------------------------------------------
 
 export const USAGE =
-  'usage: npm run jepsen -- [--seed N] [--time SECONDS] [--members N] [--clients N] [--think MS] [--interval MS] [--break ack-before-commit|local-quorum-read] [--no-nemesis] [--out DIR]';
+  'usage: npm run jepsen -- [--seed N] [--time SECONDS] [--members N] [--clients N] [--think MS] [--interval MS] [--break ack-before-commit|local-quorum-read] [--no-nemesis] [--out DIR] | --check DIR';
 
 /** Parses the runner's flags; throws with a message naming the bad flag. */
 export function parseArgs(argv: readonly string[]): JepsenOptions {
@@ -141,6 +182,7 @@ export function parseArgs(argv: readonly string[]): JepsenOptions {
   let breakMode: BreakMode | undefined;
   let nemesis = true;
   let outDir: string | undefined;
+  let checkDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? '';
     const value = (): string => {
@@ -186,6 +228,9 @@ export function parseArgs(argv: readonly string[]): JepsenOptions {
       case '--out':
         outDir = value();
         break;
+      case '--check':
+        checkDir = value();
+        break;
       default:
         throw new Error(`unknown flag ${flag}`);
     }
@@ -200,5 +245,6 @@ export function parseArgs(argv: readonly string[]): JepsenOptions {
     ...(intervalMs !== undefined ? { intervalMs } : {}),
     ...(breakMode !== undefined ? { break: breakMode } : {}),
     ...(outDir !== undefined ? { outDir } : {}),
+    ...(checkDir !== undefined ? { checkDir } : {}),
   };
 }

@@ -19,7 +19,7 @@ import { runNemesis, type FaultRecord } from './nemesis.js';
 import { startWorkload, sleep, type Workload } from './workload.js';
 import type { RunRecord } from './history.js';
 import { runChecks } from './jepsen-checks.js';
-import { opCount, parseArgs, reportText, summarize, USAGE, writeRecordFiles, writeSummaryFiles, type JepsenOptions, type Summary } from './jepsen-report.js';
+import { opCount, parseArgs, reportText, summarize, USAGE, readRecordFiles, writeRecordFiles, writeSummaryFiles, type JepsenOptions, type Summary } from './jepsen-report.js';
 
 export type { JepsenOptions, Summary } from './jepsen-report.js';
 
@@ -33,22 +33,24 @@ const RECOVERY_BUDGET_MS = 60_000;
 const PROGRESS_EVERY_MS = 10_000;
 
 export async function runJepsen(options: JepsenOptions): Promise<Summary> {
-  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const stored = options.checkDir !== undefined ? storedRun(options.checkDir) : null;
+  const seed = stored?.record.seed ?? options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const log = options.log ?? ((line: string) => console.log(line));
   log(`jepsen: seed ${seed}`);
-  log(`jepsen: ${options.members} members, ${options.timeSec} s, ${options.clients ?? DEFAULT_CLIENTS} clients${options.break !== undefined ? `, BROKEN BUILD ${options.break}` : ''}${options.nemesis === false ? ', no nemesis' : ''}`);
-  const collected = await collectRun(seed, options, log);
+  if (options.checkDir !== undefined) log(`jepsen: checking the run stored in ${options.checkDir}/ again`);
+  else log(`jepsen: ${options.members} members, ${options.timeSec} s, ${options.clients ?? DEFAULT_CLIENTS} clients${options.break !== undefined ? `, BROKEN BUILD ${options.break}` : ''}${options.nemesis === false ? ', no nemesis' : ''}`);
+  const collected = stored ?? (await collectRun(seed, options, log));
   // The cluster is gone before the checks run: the search is CPU-bound and synchronous, and the
   // proxies live in this process, so a live cluster would only sit frozen beside it.
-  const outDir = options.outDir === null ? null : (options.outDir ?? join('jepsen-out', String(seed)));
-  if (outDir !== null) {
+  const outDir = options.outDir === null ? null : (options.outDir ?? options.checkDir ?? join('jepsen-out', String(seed)));
+  if (outDir !== null && options.checkDir === undefined) {
     writeRecordFiles(outDir, collected.record, collected.faults);
     writeMemberLogs(outDir, collected.logs);
   }
   log(`jepsen: checking`);
   const checks = runChecks(collected.record);
   const faultCount = collected.faults.filter((f) => f.error?.startsWith('start:') !== true).length;
-  const summary = summarize(seed, options.members, opCount(collected.record), faultCount, checks, outDir);
+  const summary = summarize(seed, collected.record.members, opCount(collected.record), faultCount, checks, outDir);
   if (outDir !== null) writeSummaryFiles(outDir, summary, reportText(summary, collected.faults.map(describeFault)));
   for (const check of checks) {
     log(`jepsen: ${check.ok && !check.incomplete ? 'PASS' : check.incomplete ? 'INCOMPLETE' : 'FAIL'} ${check.name}`);
@@ -64,6 +66,12 @@ interface CollectedRun {
   readonly faults: readonly FaultRecord[];
   /** Each member's output over all its runs. */
   readonly logs: ReadonlyMap<string, string>;
+}
+
+/** A run written earlier by this runner, to be checked again (e.g. after a checker fix). */
+function storedRun(dir: string): CollectedRun {
+  const { record, faults } = readRecordFiles(dir);
+  return { record, faults: faults as FaultRecord[], logs: new Map() };
 }
 
 /** Cluster up, workload and nemesis for the run's time, heal, final state, cluster down. */

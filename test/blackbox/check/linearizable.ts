@@ -335,7 +335,7 @@ class KeySearch {
     const bucket = this.explored.get(memoKey);
     if (bucket !== undefined) {
       for (const e of bucket) {
-        if (indexNoStronger(e, state) && sameBits(e.required, this.requiredBits) && isSubset(e.unknown, this.unknownBits)) return true;
+        if (indexNoStronger(e, state) && isSubset(e.unknown, this.unknownBits) && sameBits(e.required, this.requiredBits)) return true;
       }
     }
     const entry = { required: this.requiredBits.slice(), unknown: this.unknownBits.slice(), index: state.index, exact: state.exact };

@@ -214,13 +214,20 @@ function peerUrlOf(config: EtcdConfig, address: string): string {
   return `${config.peerTls === null ? 'http' : 'https'}://${address}`;
 }
 
-/** Keeps our registry entry alive while we run (and re-registers at once on a restart). */
-function startRegistrationRefresh(config: EtcdConfig, start: StartPlan, shutdown: ShutdownHook): void {
+/**
+ * Keeps our registry entry alive while we run. A fresh data dir went through discovery moments
+ * ago (registered, or the registry failed just now); a restart re-registers at once.
+ */
+function startRegistrationRefresh(config: EtcdConfig, ranDiscovery: boolean, shutdown: ShutdownHook): void {
   if (config.discovery === '') return;
   const refresher = new RegistrationRefresher(discoveryClientFor(config), selfOf(config), { log: logLine });
-  // A fresh member registered moments ago; a restart or a standby has not yet.
-  refresher.start(start.kind !== 'bootstrap');
+  refresher.start(!ranDiscovery);
   shutdown.beforeStop.push(() => refresher.stop());
+}
+
+/** decideStart runs the discovery protocol exactly for a data dir that is neither a member nor a standby. */
+function isFreshDataDir(config: EtcdConfig): boolean {
+  return !hasMemberData(config.dataDir) && readStandbyInfo(config.dataDir)?.running !== true;
 }
 
 /** Best effort: the registered peers, as extra candidates for a standby (never fatal). */
@@ -445,8 +452,9 @@ async function main(): Promise<void> {
   const ports = new Ports(config);
   const shutdown: ShutdownHook = { current: async () => undefined, beforeStop: [] };
   installShutdown(ports, shutdown);
+  const fresh = isFreshDataDir(config);
   const start = await decideStart(config);
-  startRegistrationRefresh(config, start, shutdown);
+  startRegistrationRefresh(config, fresh, shutdown);
   // Only the founder's config seeds the cluster's; after that the admin API owns activeSize.
   const runConfig: EtcdConfig = start.kind === 'bootstrap' && start.activeSize !== undefined ? { ...config, clusterActiveSize: start.activeSize } : config;
   let bootstrap: BootstrapPlan | undefined =

@@ -170,6 +170,26 @@ test('monitor: a follower never heard from counts from the start of leadership, 
   assert.deepEqual(cluster.removals.map((r) => r.id), ['0000000000000003']);
 });
 
+test('monitor: a member added long after the leadership began counts from when the monitor first saw it', () => {
+  const { cluster, monitor, clock } = setup(3);
+  cluster.config = { activeSize: 9, removeDelay: 2, syncInterval: 5 };
+  clock.advance(10_000);
+  cluster.heardFromAll();
+  cluster.members = [...cluster.members, { id: '0000000000000004', name: 'node4' }];
+  monitor.check();
+  assert.equal(cluster.removals.length, 0, 'a member added a moment ago is new, not silent for the whole leadership');
+  clock.advance(2000);
+  cluster.heardFromAll();
+  cluster.lastContact.delete('0000000000000004');
+  monitor.check();
+  assert.equal(cluster.removals.length, 0, 'exactly removeDelay since it was first seen');
+  clock.advance(1);
+  cluster.heardFromAll();
+  cluster.lastContact.delete('0000000000000004');
+  monitor.check();
+  assert.deepEqual(cluster.removals.map((r) => r.id), ['0000000000000004']);
+});
+
 test('monitor: a failed removal is logged, and the next check tries again', async () => {
   const { cluster, monitor, logs } = setup(4);
   cluster.heardFromAll();

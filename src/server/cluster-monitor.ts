@@ -28,6 +28,11 @@ export interface ClusterMonitorOptions {
   nowMs: () => number;
 }
 
+/** When a monitor first saw each voter (on the nowMs clock): a member added later is new, not silent. */
+export type FirstSeenMs = (id: string) => number;
+
+type DecisionOptions = Pick<ClusterMonitorOptions, 'prng' | 'leaderSinceMs' | 'nowMs'> & { firstSeenMs?: FirstSeenMs };
+
 export interface RemovalDecision {
   readonly id: string;
   readonly name: string;
@@ -36,7 +41,7 @@ export interface RemovalDecision {
 }
 
 /** What one check would remove, or null. Pure given the cluster's answers and the prng. */
-export function chooseRemoval(cluster: MonitoredCluster, options: Pick<ClusterMonitorOptions, 'prng' | 'leaderSinceMs' | 'nowMs'>): RemovalDecision | null {
+export function chooseRemoval(cluster: MonitoredCluster, options: DecisionOptions): RemovalDecision | null {
   const config = cluster.clusterConfig();
   const voters = cluster.voters();
   const selfId = cluster.selfId();
@@ -51,19 +56,22 @@ export function chooseRemoval(cluster: MonitoredCluster, options: Pick<ClusterMo
 }
 
 /**
- * A follower never heard from is counted from when this member became leader: a new leader has no
- * contact history, and must not take that as everyone being silent since the beginning of time.
+ * A follower never heard from is counted from when this member became leader, or from when the
+ * monitor first saw it if that is later: a new leader has no contact history, and a member added
+ * a moment ago has had no chance to speak — neither is silence.
  */
 function longestSilentBeyond(
   cluster: MonitoredCluster,
   followers: ReadonlyArray<{ id: string; name: string }>,
   removeDelayMs: number,
-  options: Pick<ClusterMonitorOptions, 'leaderSinceMs' | 'nowMs'>,
+  options: DecisionOptions,
 ): RemovalDecision | null {
-  const sinceLeadership = Math.max(0, options.nowMs() - options.leaderSinceMs());
+  const nowMs = options.nowMs();
+  const leaderSinceMs = options.leaderSinceMs();
   let chosen: { id: string; name: string; silentMs: number } | null = null;
   for (const follower of followers) {
-    const silentMs = cluster.sinceLastContactMs(follower.id) ?? sinceLeadership;
+    const countedFromMs = Math.max(leaderSinceMs, options.firstSeenMs?.(follower.id) ?? leaderSinceMs);
+    const silentMs = cluster.sinceLastContactMs(follower.id) ?? Math.max(0, nowMs - countedFromMs);
     if (silentMs > removeDelayMs && (chosen === null || silentMs > chosen.silentMs)) chosen = { ...follower, silentMs };
   }
   if (chosen === null) return null;
@@ -72,6 +80,8 @@ function longestSilentBeyond(
 
 export class ClusterMonitor {
   private inFlight: Promise<void> | null = null;
+  /** Voter id → when a check first saw it; ids no longer voting are forgotten. */
+  private readonly firstSeen = new Map<string, number>();
 
   constructor(
     private readonly cluster: MonitoredCluster,
@@ -86,7 +96,8 @@ export class ClusterMonitor {
   /** One periodic check (the timer calls this; tests call it by hand). */
   check(): void {
     if (this.inFlight !== null || !this.cluster.isLeader()) return;
-    const decision = chooseRemoval(this.cluster, this.options);
+    this.noteVoters();
+    const decision = chooseRemoval(this.cluster, { ...this.options, firstSeenMs: (id) => this.firstSeen.get(id) ?? this.options.nowMs() });
     if (decision === null) return;
     this.options.log(`cluster monitor: removing ${decision.name} (${decision.id}): ${decision.why}`);
     this.inFlight = this.cluster.removeMember(decision.id, 'auto').then(
@@ -98,6 +109,12 @@ export class ClusterMonitor {
         this.options.log(`cluster monitor: removing ${decision.name} (${decision.id}) failed: ${error instanceof Error ? error.message : String(error)}`);
       },
     );
+  }
+
+  private noteVoters(): void {
+    const voterIds = new Set(this.cluster.voters().map((v) => v.id));
+    for (const id of this.firstSeen.keys()) if (!voterIds.has(id)) this.firstSeen.delete(id);
+    for (const id of voterIds) if (!this.firstSeen.has(id)) this.firstSeen.set(id, this.options.nowMs());
   }
 }
 

@@ -3,8 +3,8 @@
  * `/v2/keys/_etcd/registry/...`, following a follower's 307 to the leader (same method and
  * body, as 0.4.6 clients do) and trying the next backing URL when one does not answer.
  *
- * Only the connection gets a deadline: a proxied `wait=true` long-poll may legitimately stay
- * silent for minutes once connected.
+ * The connection gets a deadline, and so does the answer's head — except for a proxied
+ * `wait=true` long-poll, which may legitimately stay silent for minutes once connected.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -24,6 +24,7 @@ export interface RegistryRoute {
   readonly backingUrls: readonly string[];
   readonly maxRedirects: number;
   readonly connectTimeoutMs: number;
+  readonly answerTimeoutMs: number;
 }
 
 /** The backing etcd's answer; its body is still unread (the caller pipes or reads it). */
@@ -62,13 +63,20 @@ export async function sendToRegistry(route: RegistryRoute, request: RegistryRequ
 async function followRedirects(route: RegistryRoute, startUrl: string, request: RegistryRequest): Promise<RegistryAnswer> {
   let url = startUrl;
   for (let hop = 0; hop <= route.maxRedirects; hop++) {
-    const response = await sendOnce(url, request, route.connectTimeoutMs);
+    const response = await sendOnce(url, request, route.connectTimeoutMs, isLongPoll(request.target) ? null : route.answerTimeoutMs);
     const location = response.headers.location;
     if (response.statusCode !== 307 || location === undefined) return { response, url };
     response.resume();
     url = resolveLocation(location, url);
   }
   throw new BackingFailedError(`more than ${route.maxRedirects} redirects (last to ${url})`);
+}
+
+function isLongPoll(target: string): boolean {
+  const query = target.indexOf('?');
+  if (query < 0) return false;
+  const wait = new URLSearchParams(target.slice(query + 1)).get('wait');
+  return wait !== null && ['true', '1', 't'].includes(wait.toLowerCase());
 }
 
 function resolveLocation(location: string, base: string): string {
@@ -79,7 +87,7 @@ function resolveLocation(location: string, base: string): string {
   }
 }
 
-function sendOnce(url: string, request: RegistryRequest, connectTimeoutMs: number): Promise<http.IncomingMessage> {
+function sendOnce(url: string, request: RegistryRequest, connectTimeoutMs: number, answerTimeoutMs: number | null): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { 'Content-Length': request.body.length };
     if (request.contentType !== undefined) headers['Content-Type'] = request.contentType;
@@ -97,9 +105,15 @@ function sendOnce(url: string, request: RegistryRequest, connectTimeoutMs: numbe
       if (!socket.connecting) clearTimeout(connectTimer);
       else socket.once('connect', () => clearTimeout(connectTimer));
     });
-    outgoing.on('response', () => clearTimeout(connectTimer));
+    const answerTimer =
+      answerTimeoutMs === null ? undefined : setTimeout(() => outgoing.destroy(new Error(`no answer within ${answerTimeoutMs} ms`)), answerTimeoutMs);
+    outgoing.on('response', () => {
+      clearTimeout(connectTimer);
+      clearTimeout(answerTimer);
+    });
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);
+      clearTimeout(answerTimer);
       // An abort is our own client leaving, not a backing failure: no failover for it.
       if (error.name === 'AbortError') reject(error);
       else reject(new BackingFailedError(error.code ?? error.message));

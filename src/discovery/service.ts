@@ -27,6 +27,11 @@ export interface DiscoveryServiceConfig {
   readonly maxRedirects: number;
   /** A backing URL that does not accept a connection within this is skipped. */
   readonly connectTimeoutMs: number;
+  /**
+   * A connected backing that sends no answer head within this is given up on (503), so a stuck
+   * backing cannot hang the service's clients; `wait=true` long-polls are exempt.
+   */
+  readonly answerTimeoutMs: number;
   /** A proxied request body larger than this is refused with 413 (registrations are tiny). */
   readonly maxBodyBytes: number;
   /** Where `GET /` sends a browser. */
@@ -44,6 +49,7 @@ export function defaultDiscoveryServiceConfig(baseUrl: string, backingUrls: read
     backingUrls: backingUrls.map((url) => url.replace(/\/+$/, '')),
     maxRedirects: 10,
     connectTimeoutMs: 2_000,
+    answerTimeoutMs: 10_000,
     maxBodyBytes: 64 * 1024,
     docsUrl: DISCOVERY_DOCS_URL,
   };
@@ -64,6 +70,7 @@ export function validateDiscoveryServiceConfig(config: DiscoveryServiceConfig): 
   };
   positive(config.maxRedirects, 'max redirects');
   positive(config.connectTimeoutMs, 'connect timeout (ms)');
+  positive(config.answerTimeoutMs, 'answer timeout (ms)');
   positive(config.maxBodyBytes, 'max body size (bytes)');
   return problems;
 }

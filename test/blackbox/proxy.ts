@@ -232,7 +232,9 @@ class ProxiedConnection {
     for (const socket of [this.dialer, this.upstream]) {
       if (socket === null || socket.destroyed) continue;
       socket.on('error', () => undefined);
-      if (withReset) socket.resetAndDestroy();
+      // An RST on a socket whose FIN is already queued (end() called) can leave its native handle
+      // open at process exit (node hangs in handle cleanup): such a socket is just destroyed.
+      if (withReset && !socket.writableEnded) socket.resetAndDestroy();
       else socket.destroy();
     }
     this.onGone();

@@ -40,13 +40,13 @@ export async function runJepsen(options: JepsenOptions): Promise<Summary> {
   if (options.checkDir !== undefined) log(`jepsen: checking the run stored in ${options.checkDir}/ again`);
   else log(`jepsen: ${options.members} members, ${options.timeSec} s, ${options.clients ?? DEFAULT_CLIENTS} clients${options.break !== undefined ? `, BROKEN BUILD ${options.break}` : ''}${options.nemesis === false ? ', no nemesis' : ''}`);
   const collected = stored ?? (await collectRun(seed, options, log));
-  // The cluster is gone before the checks run: the search is CPU-bound and synchronous, and the
-  // proxies live in this process, so a live cluster would only sit frozen beside it.
   const outDir = options.outDir === null ? null : (options.outDir ?? options.checkDir ?? join('jepsen-out', String(seed)));
   if (outDir !== null && options.checkDir === undefined) {
     writeRecordFiles(outDir, collected.record, collected.faults);
     writeMemberLogs(outDir, collected.logs);
   }
+  // The cluster is gone before the checks run: the search is CPU-bound and synchronous, and the
+  // proxies live in this process, so a live cluster would only sit frozen beside it.
   log(`jepsen: checking`);
   const checks = runChecks(collected.record);
   const faultCount = collected.faults.filter((f) => f.error?.startsWith('start:') !== true).length;

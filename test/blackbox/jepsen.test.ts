@@ -23,7 +23,9 @@ interface Run {
 const NEMESIS_RUNS: readonly Run[] = [
   { seed: 1001, members: 3, timeSec: 60, minOps: 3000, minFaults: 8, note: 'mixed faults' },
   { seed: 2002, members: 3, timeSec: 60, minOps: 3000, minFaults: 8, note: 'mixed faults' },
-  { seed: 3003, members: 3, timeSec: 60, minOps: 3000, minFaults: 8, note: 'mixed faults' },
+  // 3003 once ended INCOMPLETE: the linearizability search ran out of time on 2 of 5 keys
+  // (≈1,000 ops and ≈25 unknown writes each) until the checker placed fitting observations first.
+  { seed: 3003, members: 3, timeSec: 60, minOps: 3000, minFaults: 8, note: 'mixed faults; once a checker timeout' },
 ];
 const SINGLE_MEMBER_RUN: Run = { seed: 4004, members: 1, timeSec: 30, minOps: 1000, minFaults: 4, note: 'kill -9 and kill-all of the only member' };
 /** Seeds that once failed; each stays a permanent regression. */

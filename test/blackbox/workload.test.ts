@@ -123,6 +123,9 @@ describe('workload on a healthy 3-member cluster', () => {
       seed,
       clients: 8,
       watchers: 2,
+      // Healthy cluster, so no op may end unknown; a generous timeout keeps that true on a busy CI
+      // machine (the nemesis runs use the default 2.5 s).
+      requestTimeoutMs: 10_000,
     });
     await new Promise((resolve) => setTimeout(resolve, 5000));
     record = await workload.finish();

@@ -5,12 +5,12 @@
  * SIGKILL; anything still running when the test process exits is killed too.
  * Needs a build (`npm run build`): bin/etcd-discovery runs dist/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './etcd-process.js';
 import { freePort } from './ports.js';
+import { ProcessRun } from './process-run.js';
 
 export interface StartDiscoveryOptions {
   /** The embedded registry's data dir; default a fresh temp dir (deleted by remove()). */
@@ -45,18 +45,6 @@ export interface DiscoveryService {
   remove(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of live) {
-    if (child.pid === undefined) continue;
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
 export function discoveryBinPath(): string {
   return join(repoRoot(), 'bin', 'etcd-discovery');
 }
@@ -73,7 +61,15 @@ export async function startDiscoveryService(options: StartDiscoveryOptions = {})
     ...(options.args ?? []),
   ];
   const url = `http://127.0.0.1:${port}`;
-  const run = new DiscoveryRun(args, options.env ?? {}, url, options.startTimeoutMs ?? 15_000);
+  const run = new ProcessRun({
+    what: 'etcd-discovery',
+    binPath: discoveryBinPath(),
+    args,
+    env: options.env ?? {},
+    readyUrl: `${url}/health`,
+    readyProbeTimeoutMs: 2000,
+    startTimeoutMs: options.startTimeoutMs ?? 15_000,
+  });
   try {
     await run.start();
   } catch (error) {
@@ -96,84 +92,4 @@ export async function startDiscoveryService(options: StartDiscoveryOptions = {})
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-class DiscoveryRun {
-  private child: ChildProcess | null = null;
-  output = '';
-  private exited: Promise<number | null> = Promise.resolve(null);
-
-  constructor(
-    private readonly args: readonly string[],
-    private readonly env: Readonly<Record<string, string>>,
-    private readonly url: string,
-    private readonly startTimeoutMs: number,
-  ) {}
-
-  get pid(): number {
-    return this.child?.pid ?? -1;
-  }
-
-  async start(): Promise<void> {
-    if (this.child !== null) throw new Error('discovery-service: already running');
-    this.output = '';
-    const child = spawn(process.execPath, [discoveryBinPath(), ...this.args], {
-      env: { ...process.env, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (child.pid === undefined) throw new Error('discovery-service: spawn failed');
-    this.child = child;
-    live.add(child);
-    const collect = (chunk: Buffer): void => {
-      this.output += chunk.toString('utf8');
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code) => {
-        live.delete(child);
-        if (this.child === child) this.child = null;
-        resolve(code);
-      }),
-    );
-    await this.waitHealthy(child);
-  }
-
-  private async waitHealthy(child: ChildProcess): Promise<void> {
-    const deadline = Date.now() + this.startTimeoutMs;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`etcd-discovery exited (${child.exitCode ?? child.signalCode}) before serving:\n${this.output}`);
-      }
-      try {
-        const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        if (res.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    await this.kill9();
-    throw new Error(`etcd-discovery did not become healthy within ${this.startTimeoutMs} ms:\n${this.output}`);
-  }
-
-  async stop(): Promise<number | null> {
-    const child = this.child;
-    if (child === null || child.pid === undefined) return this.exited;
-    process.kill(child.pid, 'SIGTERM');
-    const timer = setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, 5_000);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
-  }
-
-  async kill9(): Promise<void> {
-    const child = this.child;
-    if (child === null || child.pid === undefined) return;
-    process.kill(child.pid, 'SIGKILL');
-    await this.exited;
-  }
 }

@@ -4,12 +4,12 @@
  * SIGTERM (then SIGKILL after a grace period), kill9() sends SIGKILL; anything still running
  * when the test process exits is killed too. Needs a build (`npm run build`): bin/etcd runs dist/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from './ports.js';
+import { ProcessRun } from './process-run.js';
 
 export interface StartEtcdOptions {
   readonly name?: string;
@@ -52,19 +52,6 @@ export interface EtcdProcess {
   remove(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of live) {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-});
-
 export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
@@ -95,9 +82,17 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
     '-peer-bind-addr', `127.0.0.1:${peerPort}`,
     ...(options.args ?? []),
   ];
-  const run = new EtcdRun(args, options.env ?? {}, `http://127.0.0.1:${clientPort}`, options.startTimeoutMs ?? 15_000);
+  const run = new ProcessRun({
+    what: 'etcd',
+    binPath: etcdBinPath(),
+    args,
+    env: options.env ?? {},
+    readyUrl: `http://127.0.0.1:${clientPort}/v2/keys/`,
+    readyProbeTimeoutMs: 1000,
+    startTimeoutMs: options.startTimeoutMs ?? 15_000,
+  });
   try {
-    await run.start(options.waitFor ?? 'serving');
+    await run.start(options.waitFor === 'spawned' ? 'spawned' : 'ready');
   } catch (error) {
     if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     throw error;
@@ -121,84 +116,4 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-class EtcdRun {
-  private child: ChildProcess | null = null;
-  output = '';
-  exited: Promise<number | null> = Promise.resolve(null);
-
-  constructor(
-    private readonly args: readonly string[],
-    private readonly env: Readonly<Record<string, string>>,
-    private readonly clientUrl: string,
-    private readonly startTimeoutMs: number,
-  ) {}
-
-  get pid(): number {
-    return this.child?.pid ?? -1;
-  }
-
-  async start(waitFor: 'serving' | 'spawned' = 'serving'): Promise<void> {
-    if (this.child !== null) throw new Error('etcd-process: already running');
-    this.output = '';
-    const child = spawn(process.execPath, [etcdBinPath(), ...this.args], {
-      env: { ...process.env, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (child.pid === undefined) throw new Error('etcd-process: spawn failed');
-    this.child = child;
-    live.add(child);
-    const collect = (chunk: Buffer): void => {
-      this.output += chunk.toString('utf8');
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code) => {
-        live.delete(child);
-        if (this.child === child) this.child = null;
-        resolve(code);
-      }),
-    );
-    if (waitFor === 'serving') await this.waitServing(child);
-  }
-
-  private async waitServing(child: ChildProcess): Promise<void> {
-    const deadline = Date.now() + this.startTimeoutMs;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`etcd exited (${child.exitCode ?? child.signalCode}) before serving:\n${this.output}`);
-      }
-      try {
-        const res = await fetch(`${this.clientUrl}/v2/keys/`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
-        if (res.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    await this.kill9();
-    throw new Error(`etcd did not serve within ${this.startTimeoutMs} ms:\n${this.output}`);
-  }
-
-  async stop(): Promise<number | null> {
-    const child = this.child;
-    if (child === null || child.pid === undefined) return this.exited;
-    process.kill(child.pid, 'SIGTERM');
-    const timer = setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, 5_000);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
-  }
-
-  async kill9(): Promise<void> {
-    const child = this.child;
-    if (child === null || child.pid === undefined) return;
-    process.kill(child.pid, 'SIGKILL');
-    await this.exited;
-  }
 }

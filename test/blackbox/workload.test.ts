@@ -173,7 +173,9 @@ describe('workload on a healthy 3-member cluster', () => {
     for (const watcher of record.watchers) {
       assert.ok(watcher.endIndex > record.endIndex, `watcher ${watcher.watcher} stopped at ${watcher.endIndex}`);
       const events = watcher.entries.flatMap((e) => (e.type === 'event' ? [e] : []));
-      assert.deepEqual(watcher.entries.filter((e) => e.type !== 'event'), []);
+      // A long-poll with no event for 4 s times out and moves on (idle after the clients stop): fine.
+      // Anything else — a 401, a refused or broken watch — is not, on a healthy cluster.
+      assert.deepEqual(watcher.entries.filter((e) => e.type === 'cleared' || (e.type === 'error' && !e.reason.startsWith('timeout'))), []);
       const indexes = events.map((e) => e.modifiedIndex);
       assert.deepEqual(indexes, [...indexes].sort((a, b) => a - b));
       assert.equal(new Set(indexes).size, indexes.length);

@@ -65,6 +65,8 @@ export interface Workload {
 }
 
 const DEFAULTS = { clients: 12, keys: 5, watchers: 2, requestTimeoutMs: 2500, thinkMs: 0, watchTimeoutMs: 4000 };
+/** A slot's pause after an op no member answered (refused, timed out), whatever thinkMs is. */
+const UNANSWERED_PAUSE_MS = 100;
 const TTL_MIN_S = 2;
 const TTL_MAX_S = 4;
 /** Bounds of the final phase: each part gives up (and says so in the record) after these. */
@@ -187,10 +189,11 @@ class ClientSlot {
   async run(stop: AbortSignal): Promise<void> {
     while (!stop.aborted) {
       const dice = this.prng.int(100);
-      if (dice < 8) await this.post();
-      else if (dice < 12) await this.setTtlKey();
-      else await this.keyOp(this.pick(this.keys), dice);
-      if (this.settings.thinkMs > 0) await sleep(this.settings.thinkMs);
+      const outcome = dice < 8 ? await this.post() : dice < 12 ? await this.setTtlKey() : await this.keyOp(this.pick(this.keys), dice);
+      // A member that refuses connections (killed) answers at once: do not spin on it.
+      const answered = outcome.type === 'ok' || (outcome.type === 'fail' && outcome.errorCode !== 0);
+      const pause = answered ? this.settings.thinkMs : Math.max(this.settings.thinkMs, UNANSWERED_PAUSE_MS);
+      if (pause > 0) await sleep(pause);
     }
   }
 
@@ -220,7 +223,7 @@ class ClientSlot {
     return { kind: 'delete' };
   }
 
-  private async keyOp(key: string, dice: number): Promise<void> {
+  private async keyOp(key: string, dice: number): Promise<Outcome> {
     const op = this.chooseKeyOp(key, dice);
     const member = this.member();
     const invokeMs = performance.now();
@@ -239,9 +242,10 @@ class ClientSlot {
     });
     if (outcome.type === 'ok') this.seen.set(key, { value: outcome.value, modifiedIndex: outcome.modifiedIndex });
     if (outcome.type === 'unknown') this.crashes++;
+    return outcome;
   }
 
-  private async post(): Promise<void> {
+  private async post(): Promise<QueueOperation['outcome']> {
     const value = this.nextValue('q');
     const invokeMs = performance.now();
     const exchange = await this.http.exchange(this.member().clientUrl, { method: 'POST', target: `/v2/keys${QUEUE_DIR}`, form: { value } }, this.settings.requestTimeoutMs);
@@ -256,9 +260,10 @@ class ClientSlot {
       outcome,
     });
     if (outcome.type === 'unknown') this.crashes++;
+    return outcome;
   }
 
-  private async setTtlKey(): Promise<void> {
+  private async setTtlKey(): Promise<Outcome> {
     const key = `${KEY_DIR}/ttl/${this.recorder.nextTtlKey++}`;
     const value = this.nextValue('t');
     const ttlSeconds = TTL_MIN_S + this.prng.int(TTL_MAX_S - TTL_MIN_S + 1);
@@ -282,6 +287,7 @@ class ClientSlot {
       outcome,
     });
     if (outcome.type === 'unknown') this.crashes++;
+    return outcome;
   }
 }
 

@@ -61,7 +61,8 @@ test('local-cluster: three members coreos-1..3 on the given ports, stopped by Ct
   const memberPids: number[] = [];
   try {
     const deadline = Date.now() + 30_000;
-    while (!stdout.includes('local-cluster: up, leader coreos-') && Date.now() < deadline && script.exitCode === null) await sleep(50);
+    // The banner's last line comes in a write of its own: wait for it, not just for "up".
+    while (!stdout.includes('local-cluster: Ctrl-C stops every member\n') && Date.now() < deadline && script.exitCode === null) await sleep(50);
     assert.match(stdout, /local-cluster: up, leader coreos-[123];/, `stdout:\n${stdout}\nstderr:\n${stderr}`);
 
     const lines = stdout.split('\n');

@@ -15,6 +15,7 @@ import { makeTempDir } from './targets.js';
 import { clusterWorkloads } from './cluster-suite.js';
 import { preload, redirectSummary, runRounds, type BenchConfig, type Measurement, type Results } from './suite.js';
 import type { TargetName } from './targets.js';
+import { isAlive as alive } from '../test/support/process-run.js';
 
 interface Seen {
   method: string;
@@ -143,14 +144,6 @@ test('wrk with the no-redirect PUT script reports every 307 as an error', { time
   }
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('a 3-member etcd 3.4 cluster: one leader, a write through a follower, members killed on stop', { timeout: 90_000 }, async () => {
   const cluster = await startCluster('etcd', 'etcd', 'etcd x3');

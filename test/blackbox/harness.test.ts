@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sleep } from '../support/cluster.js';
 import { startBlackboxCluster, type BlackboxCluster } from './harness.js';
+import { isAlive } from '../support/process-run.js';
 
 const SEED = Number(process.env.HARNESS_SEED ?? 7);
 
@@ -49,14 +50,6 @@ async function convergence(cluster: BlackboxCluster, prefix: string, check: (jso
   throw new Error(`members did not converge on ${prefix}:\n${last}`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('black-box harness (3 members, a proxy per directed link)', () => {
   let cluster: BlackboxCluster;

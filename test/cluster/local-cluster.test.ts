@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../support/etcd-process.js';
 import { sleep } from '../support/cluster.js';
 import { membersOf } from './http.js';
+import { isAlive as alive } from '../support/process-run.js';
 
 function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -36,14 +37,6 @@ async function freeRange(count: number, avoid: readonly number[] = []): Promise<
   throw new Error('no free port range');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('local-cluster: three members coreos-1..3 on the given ports, stopped by Ctrl-C', async () => {
   const clientBase = await freeRange(3);

@@ -106,3 +106,13 @@ export class ProcessRun {
     await this.exited;
   }
 }
+
+/** True while a process with this pid exists (signal 0 probes without touching it). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
